@@ -1,0 +1,32 @@
+# Ember developer commands. `make demo` and `make test` are the README's two set-up commands.
+.PHONY: deps demo build test bench fixtures clean
+
+# System packages Ember needs (Debian): oneDNN for CPU math.
+deps:
+	@if ! dpkg -s libdnnl-dev >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y libdnnl-dev; \
+		else sudo apt-get update && sudo apt-get install -y libdnnl-dev; fi; \
+	fi
+
+# Builds Ember and runs the autograd demo.
+demo: deps
+	swift run -c release autograd-demo
+
+build: deps
+	swift build --build-tests
+
+# Builds once, then runs the whole test suite.
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+# Ember vs PyTorch side by side (creates .venv-bench with PyTorch from PyPI if missing).
+bench: deps
+	bash Benchmarks/run.sh
+
+# Regenerates the PyTorch reference fixtures under Tests/EmberTests/Fixtures.
+fixtures:
+	bash scripts/make_fixtures.sh
+
+clean:
+	rm -rf .build

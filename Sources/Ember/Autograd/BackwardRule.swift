@@ -1,0 +1,102 @@
+// The catalogue of backward rules: one case per differentiable primitive, carrying the
+// non-tensor facts its derivative needs (saved tensors live on the node).
+
+/// Which derivative a `GradNode` applies. The formulas are in `Derivatives.swift`.
+enum BackwardRule {
+    // Arithmetic
+    case add, sub, mul, div, neg, pow, powScalar(Double), remainder, `where`, maximum, minimum, atan2
+    // Unary math
+    case abs, sqrt, exp, log, square, clamp(min: Double?, max: Double?), zeroGradient(String)
+    case log1p, expm1, rsqrt, reciprocal, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, erf
+    // Activations
+    case relu, sigmoid, gelu, geluTanh, silu, softplus(beta: Double, threshold: Double), leakyRelu(Double), elu(Double)
+    case softmax(dim: Int), logSoftmax(dim: Int)
+    // Copies and views
+    case toDType, toDevice(Device), identity(String), reshape, permute([Int]), expand
+    case slice(dim: Int, start: Int, step: Int), select(dim: Int, index: Int)
+    case sliceScatter(dim: Int, start: Int, step: Int)
+    case cat(dim: Int, sizes: [Int]), flip([Int]), roll(shifts: [Int], dims: [Int])
+    case tril(Int), triu(Int), padConstant([Int])
+    // Reductions
+    case sum(dims: [Int], keepDim: Bool), prod(dims: [Int], keepDim: Bool)
+    case extremum(dims: [Int], keepDim: Bool), norm2(dims: [Int], keepDim: Bool), cumsum(dim: Int)
+    // Linear algebra and indexing
+    case matmul
+    case gather(dim: Int), scatter(dim: Int), scatterAdd(dim: Int), maskedFill
+    // User-defined
+    case custom(CustomFunctionRecord)
+
+    /// PyTorch's name for the node (`grad_fn`).
+    var name: String {
+        switch self {
+        case .add: return "AddBackward0"
+        case .sub: return "SubBackward0"
+        case .mul: return "MulBackward0"
+        case .div: return "DivBackward0"
+        case .neg: return "NegBackward0"
+        case .pow: return "PowBackward1"
+        case .powScalar: return "PowBackward0"
+        case .remainder: return "RemainderBackward0"
+        case .where: return "WhereBackward0"
+        case .maximum: return "MaximumBackward0"
+        case .minimum: return "MinimumBackward0"
+        case .atan2: return "Atan2Backward0"
+        case .abs: return "AbsBackward0"
+        case .sqrt: return "SqrtBackward0"
+        case .exp: return "ExpBackward0"
+        case .log: return "LogBackward0"
+        case .square: return "PowBackward0"
+        case .clamp: return "ClampBackward1"
+        case .zeroGradient(let name): return name
+        case .log1p: return "Log1PBackward0"
+        case .expm1: return "Expm1Backward0"
+        case .rsqrt: return "RsqrtBackward0"
+        case .reciprocal: return "ReciprocalBackward0"
+        case .sin: return "SinBackward0"
+        case .cos: return "CosBackward0"
+        case .tan: return "TanBackward0"
+        case .asin: return "AsinBackward0"
+        case .acos: return "AcosBackward0"
+        case .atan: return "AtanBackward0"
+        case .sinh: return "SinhBackward0"
+        case .cosh: return "CoshBackward0"
+        case .tanh: return "TanhBackward0"
+        case .erf: return "ErfBackward0"
+        case .relu: return "ReluBackward0"
+        case .sigmoid: return "SigmoidBackward0"
+        case .gelu, .geluTanh: return "GeluBackward0"
+        case .silu: return "SiluBackward0"
+        case .softplus: return "SoftplusBackward0"
+        case .leakyRelu: return "LeakyReluBackward0"
+        case .elu: return "EluBackward0"
+        case .softmax: return "SoftmaxBackward0"
+        case .logSoftmax: return "LogSoftmaxBackward0"
+        case .toDType: return "ToCopyBackward0"
+        case .toDevice: return "ToCopyBackward0"
+        case .identity(let name): return name
+        case .reshape: return "ViewBackward0"
+        case .permute: return "PermuteBackward0"
+        case .expand: return "ExpandBackward0"
+        case .slice: return "SliceBackward0"
+        case .select: return "SelectBackward0"
+        case .sliceScatter: return "SliceScatterBackward0"
+        case .cat: return "CatBackward0"
+        case .flip: return "FlipBackward0"
+        case .roll: return "RollBackward0"
+        case .tril: return "TrilBackward0"
+        case .triu: return "TriuBackward0"
+        case .padConstant: return "ConstantPadNdBackward0"
+        case .sum(let dims, _): return dims.isEmpty ? "SumBackward0" : "SumBackward1"
+        case .prod: return "ProdBackward0"
+        case .extremum: return "AmaxBackward0"
+        case .norm2: return "NormBackward1"
+        case .cumsum: return "CumsumBackward0"
+        case .matmul: return "MmBackward0"
+        case .gather: return "GatherBackward0"
+        case .scatter: return "ScatterBackward0"
+        case .scatterAdd: return "ScatterAddBackward0"
+        case .maskedFill: return "MaskedFillBackward0"
+        case .custom(let record): return record.name
+        }
+    }
+}

@@ -1,0 +1,224 @@
+// Every backward rule of Ember in one place, written in Tensor ops so that backward
+// passes can themselves be differentiated (createGraph: true).
+import Foundation
+
+/// Computes input gradients from an output gradient, one formula per `BackwardRule`.
+enum Derivatives {
+    /// Gradients for each input of `node` given the gradient `g` of its output. Results
+    /// may have the broadcast output shape: the engine sums them down to the input shape.
+    static func backward(_ node: GradNode, _ g: Tensor) -> [Tensor?] {
+        let s = node.savedTensors()
+        let inputShape = node.inputShapes.first ?? []
+        switch node.rule {
+        case .add: return [g, g]
+        case .sub: return [g, -g]
+        case .mul:
+            return [node.needsGradient(0) ? g * s[1] : nil, node.needsGradient(1) ? g * s[0] : nil]
+        case .div:
+            let (a, b) = (s[0], s[1])
+            return [node.needsGradient(0) ? g / b : nil, node.needsGradient(1) ? -g * a / (b * b) : nil]
+        case .neg: return [-g]
+        case .pow:
+            let (a, b, out) = (s[0], s[1], s[2])
+            let da = node.needsGradient(0) ? g * b * a.pow(b - 1) : nil
+            var db: Tensor? = nil
+            if node.needsGradient(1) {
+                // d/db aᵇ = aᵇ·log a, taken as 0 where a = 0 (the limit for b > 0).
+                let safeLog = log(Tensor.where(a.eq(0), Tensor.onesLike(a), a))
+                db = g * out * safeLog
+            }
+            return [da, db]
+        case .powScalar(let p):
+            if p == 0 { return [Tensor.zerosLike(g)] }
+            return [g * p * s[0].pow(p - 1)]
+        case .remainder:
+            return [g, -g * noGrad { s[0].floorDivide(s[1]) }]
+        case .where:
+            let condition = s[0]
+            let zero = Tensor.zerosLike(g)
+            return [Tensor.where(condition, g, zero), Tensor.where(condition, zero, g)]
+        case .maximum, .minimum:
+            let (a, b) = (s[0], s[1])
+            let isMax: Bool
+            if case .maximum = node.rule { isMax = true } else { isMax = false }
+            let (winsA, ties) = noGrad { ((isMax ? a.gt(b) : a.lt(b)).to(g.dtype), a.eq(b).to(g.dtype)) }
+            let shareA = winsA + ties * 0.5
+            return [g * shareA, g * (1 - shareA)]
+        case .atan2:
+            let (y, x) = (s[0], s[1])
+            let denominator = x * x + y * y
+            return [g * x / denominator, -g * y / denominator]
+        case .abs: return [g * sign(s[0])]
+        case .sqrt: return [g / (s[0] * 2)]
+        case .exp: return [g * s[0]]
+        case .log: return [g / s[0]]
+        case .square: return [g * s[0] * 2]
+        case .clamp(let low, let high):
+            let x = s[0]
+            var inside = Tensor.onesLike(x, dtype: .bool)
+            if let low { inside = inside .& x.ge(low) }
+            if let high { inside = inside .& x.le(high) }
+            return [Tensor.where(inside, g, Tensor.zerosLike(g))]
+        case .zeroGradient: return [Tensor.zerosLike(g)]
+        case .log1p: return [g / (s[0] + 1)]
+        case .expm1: return [g * (s[0] + 1)]
+        case .rsqrt: return [g * s[0] * s[0] * s[0] * -0.5]
+        case .reciprocal: return [-g * s[0] * s[0]]
+        case .sin: return [g * cos(s[0])]
+        case .cos: return [-g * sin(s[0])]
+        case .tan: return [g * (s[0] * s[0] + 1)]
+        case .asin: return [g / (1 - s[0] * s[0]).sqrt()]
+        case .acos: return [-g / (1 - s[0] * s[0]).sqrt()]
+        case .atan: return [g / (s[0] * s[0] + 1)]
+        case .sinh: return [g * cosh(s[0])]
+        case .cosh: return [g * sinh(s[0])]
+        case .tanh: return [g * (1 - s[0] * s[0])]
+        case .erf: return [g * (-(s[0] * s[0])).exp() * (2 / Double.pi.squareRoot())]
+        case .relu: return [Tensor.where(s[0].gt(0), g, Tensor.zerosLike(g))]
+        case .sigmoid: return [g * s[0] * (1 - s[0])]
+        case .gelu:
+            let x = s[0]
+            let cdf = (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5
+            let pdf = (x * x * -0.5).exp() * (1 / (2 * Double.pi).squareRoot())
+            return [g * (cdf + x * pdf)]
+        case .geluTanh:
+            let x = s[0]
+            let k = (2 / Double.pi).squareRoot(), c = 0.044715
+            let t = tanh((x + x * x * x * c) * k)
+            let derivative = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * c) + 1)
+            return [g * derivative]
+        case .silu:
+            let x = s[0]
+            let sig = sigmoid(x)
+            return [g * sig * (x * (1 - sig) + 1)]
+        case .softplus(let beta, let threshold):
+            let x = s[0]
+            let scaled = x * beta
+            return [Tensor.where(scaled.gt(threshold), g, g * sigmoid(scaled))]
+        case .leakyRelu(let slope):
+            return [Tensor.where(s[0].gt(0), g, g * slope)]
+        case .elu(let alpha):
+            let (x, out) = (s[0], s[1])
+            return [Tensor.where(x.gt(0), g, g * (out + alpha))]
+        case .softmax(let dim):
+            let out = s[0]
+            return [out * (g - (g * out).sum(dim: dim, keepDim: true))]
+        case .logSoftmax(let dim):
+            let out = s[0]
+            return [g - out.exp() * g.sum(dim: dim, keepDim: true)]
+        case .toDType: return [g.to(node.inputDTypes[0])]
+        case .toDevice(let device): return [g.to(device)]
+        case .identity: return [g]
+        case .reshape: return [g.reshape(inputShape)]
+        case .permute(let order):
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (i, d) in order.enumerated() { inverse[d] = i }
+            return [g.permute(inverse)]
+        case .expand: return [g]
+        case .slice(let dim, let start, let step):
+            return [g.sliceScatter(into: inputShape, dim: dim, start: start, step: step)]
+        case .select(let dim, let index):
+            return [g.unsqueeze(dim).sliceScatter(into: inputShape, dim: dim, start: index, step: 1)]
+        case .sliceScatter(let dim, let start, let step):
+            let length = node.inputShapes[0][dim]
+            return [g.slice(dim: dim, start: start, end: start + (length - 1) * step + 1, step: step)]
+        case .cat(let dim, let sizes): return g.split(sizes: sizes, dim: dim)
+        case .flip(let dims): return [g.flip(dims)]
+        case .roll(let shifts, let dims): return [g.roll(shifts.map { -$0 }, dims: dims)]
+        case .tril(let k): return [g.tril(k)]
+        case .triu(let k): return [g.triu(k)]
+        case .padConstant(let pads):
+            var result = g
+            for pair in 0..<(pads.count / 2) {
+                let dim = g.rank - 1 - pair
+                result = result.narrow(dim: dim, start: pads[2 * pair], length: inputShape[dim])
+            }
+            return [result]
+        case .sum(let dims, let keepDim):
+            let kept = keepDim ? g : g.reshape(keepShape(inputShape, dims))
+            return [kept.expand(inputShape)]
+        case .prod(let dims, let keepDim):
+            let (x, out) = (s[0], s[1])
+            let gk = keepDim ? g : g.reshape(keepShape(inputShape, dims))
+            let outK = keepDim ? out : out.reshape(keepShape(inputShape, dims))
+            let hasZero = noGrad { x.eq(0).any().item(Bool.self) }
+            if !hasZero { return [gk * outK / x] }
+            // With zeros, the product of the other elements is computed directly.
+            let others = noGrad { productOfOthers(x, dims: dims) }
+            return [gk * others]
+        case .extremum(let dims, let keepDim):
+            let (x, out) = (s[0], s[1])
+            let gk = keepDim ? g : g.reshape(keepShape(inputShape, dims))
+            let outK = keepDim ? out : out.reshape(keepShape(inputShape, dims))
+            let mask = noGrad { x.eq(outK).to(g.dtype) }
+            return [gk * mask / mask.sum(dims: dims, keepDim: true)]
+        case .norm2(let dims, let keepDim):
+            let (x, out) = (s[0], s[1])
+            let gk = keepDim ? g : g.reshape(keepShape(inputShape, dims))
+            let outK = keepDim ? out : out.reshape(keepShape(inputShape, dims))
+            let zero = noGrad { outK.eq(0) }
+            let safe = Tensor.where(zero, Tensor.onesLike(outK), outK)
+            return [Tensor.where(zero, Tensor.zerosLike(x), gk * x / safe)]
+        case .cumsum(let dim): return [g.flip([dim]).cumsum(dim: dim).flip([dim])]
+        case .matmul: return matmulBackward(node, g, s[0], s[1])
+        case .gather(let dim):
+            return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: s[0], source: g)]
+        case .scatter(let dim):
+            let index = s[0]
+            return [g.scatter(dim: dim, index: index, value: 0), node.needsGradient(1) ? g.gather(dim: dim, index: index) : nil]
+        case .scatterAdd(let dim):
+            return [g, node.needsGradient(1) ? g.gather(dim: dim, index: s[0]) : nil]
+        case .maskedFill:
+            return [Tensor.where(s[0], Tensor.zerosLike(g), g)]
+        case .custom(let record):
+            return record.backward(s, g)
+        }
+    }
+
+    /// `shape` with the reduced `dims` set to 1.
+    static func keepShape(_ shape: [Int], _ dims: [Int]) -> [Int] {
+        var kept = shape
+        for d in dims { kept[d] = 1 }
+        return kept
+    }
+
+    /// For each element, the product of the other elements in its reduction group
+    /// (exact with zeros), via exclusive running products from both ends.
+    static func productOfOthers(_ x: Tensor, dims: [Int]) -> Tensor {
+        // Move reduced dims last and flatten them into one.
+        let kept = (0..<x.rank).filter { !dims.contains($0) }
+        let order = kept + dims
+        let permuted = x.permute(order).contiguous()
+        let groupSize = dims.reduce(1) { $0 * x.shape[$1] }
+        let flat = permuted.reshape([-1, groupSize])
+        let ones = Tensor.onesLike(flat.narrow(dim: 1, start: 0, length: 1))
+        let left = Tensor.cat([ones, flat.narrow(dim: 1, start: 0, length: groupSize - 1)], dim: 1).cumprod(dim: 1)
+        let reversed = flat.flip([1])
+        let right = Tensor.cat([ones, reversed.narrow(dim: 1, start: 0, length: groupSize - 1)], dim: 1).cumprod(dim: 1).flip([1])
+        var inverse = [Int](repeating: 0, count: order.count)
+        for (i, d) in order.enumerated() { inverse[d] = i }
+        return (left * right).reshape(permuted.shape).permute(inverse)
+    }
+
+    /// Gradients of `a.matmul(b)`, handling 1-D operands; broadcast batch dims are
+    /// summed away by the engine.
+    static func matmulBackward(_ node: GradNode, _ g: Tensor, _ a: Tensor, _ b: Tensor) -> [Tensor?] {
+        let a2 = a.rank == 1 ? a.unsqueeze(0) : a
+        let b2 = b.rank == 1 ? b.unsqueeze(1) : b
+        var g2 = g
+        if a.rank == 1 { g2 = g2.unsqueeze(b.rank == 1 ? 0 : g2.rank - 1) }
+        if b.rank == 1 { g2 = g2.unsqueeze(g2.rank) }
+        var da: Tensor? = nil, db: Tensor? = nil
+        if node.needsGradient(0) {
+            var r = g2.matmul(b2.transpose(-1, -2))
+            if a.rank == 1 { r = r.squeeze(dim: -2) }
+            da = r
+        }
+        if node.needsGradient(1) {
+            var r = a2.transpose(-1, -2).matmul(g2)
+            if b.rank == 1 { r = r.squeeze(dim: -1) }
+            db = r
+        }
+        return [da, db]
+    }
+}

@@ -1,0 +1,104 @@
+// A node of the autograd graph: the backward rule of one op, its saved tensors and edges.
+
+/// Where the gradient for one input of an op goes.
+enum GradEdge {
+    /// The input does not require a gradient.
+    case none
+    /// The input was produced by another recorded op.
+    case node(GradNode)
+    /// The input is a leaf that requires a gradient (accumulated into its `.grad`).
+    case leaf(Tensor)
+}
+
+/// A tensor saved for backward, with the version it had when saved, so an in-place
+/// change before backward is caught. An op's own output is kept without its graph link
+/// (no reference cycle) and reattached when unpacked.
+struct SavedTensor {
+    let tensor: Tensor
+    let version: Int
+    let isOutput: Bool
+}
+
+/// One recorded operation in the autograd graph (`grad_fn` in PyTorch).
+///
+/// ```swift
+/// let y = x * 2
+/// y.gradFn?.name   // "MulBackward0"
+/// ```
+public final class GradNode {
+    /// The backward rule to apply, with its non-tensor metadata.
+    var rule: BackwardRule
+    /// One edge per input of the forward op.
+    let edges: [GradEdge]
+    /// Shape and dtype of each input, so gradients can be reduced and cast to match.
+    let inputShapes: [[Int]]
+    let inputDTypes: [DType]
+    /// Tensors the rule needs.
+    private var saved: [SavedTensor]
+    /// False once backward ran without `retainGraph`.
+    private(set) var isAlive = true
+    /// Hooks registered on the op's output tensor (run on its incoming gradient).
+    var outputHooks: [(id: Int, hook: (Tensor) -> Tensor?)] = []
+    /// Non-leaf outputs that asked for `retainGrad()`.
+    var retainedOutputs: [WeakTensor] = []
+    /// Creation order; later nodes run first when several are ready.
+    let sequence: Int
+
+    nonisolated(unsafe) private static var nextSequence = 0
+
+    init(rule: BackwardRule, inputs: [Tensor], saved: [Tensor], output: Tensor?) {
+        self.rule = rule
+        self.edges = inputs.map { input in
+            if let node = input.gradNode { return .node(node) }
+            return input.requiresGradFlag ? .leaf(input) : .none
+        }
+        self.inputShapes = inputs.map(\.shape)
+        self.inputDTypes = inputs.map(\.dtype)
+        self.saved = saved.map { SavedTensor(tensor: $0, version: $0.version, isOutput: false) }
+        if let output {
+            // Keep the output's data only, not its link to this node.
+            let alias = Tensor(storage: output.storage, shape: output.shape, strides: output.strides,
+                               offset: output.offset, dtype: output.dtype)
+            self.saved.append(SavedTensor(tensor: alias, version: output.version, isOutput: true))
+        }
+        GradNode.nextSequence &+= 1
+        self.sequence = GradNode.nextSequence
+    }
+
+    /// PyTorch's name for the node, such as `MulBackward0`.
+    public var name: String { rule.name }
+
+    /// True when input `index` needs a gradient.
+    func needsGradient(_ index: Int) -> Bool {
+        if case .none = edges[index] { return false }
+        return true
+    }
+
+    /// The saved tensors, checked against in-place changes since they were saved.
+    func savedTensors() -> [Tensor] {
+        precondition(isAlive, "backward: trying to backward through the graph a second time (or to use saved tensors after they were freed). Pass retainGraph: true to the first backward call if you need to.")
+        return saved.map { entry in
+            precondition(entry.tensor.version == entry.version,
+                         "backward: one of the tensors needed for gradient computation has been modified by an in-place operation: a tensor of shape \(entry.tensor.shape) saved by \(name) is at version \(entry.tensor.version); expected version \(entry.version) instead.")
+            if entry.isOutput {
+                let output = Tensor(storage: entry.tensor.storage, shape: entry.tensor.shape,
+                                    strides: entry.tensor.strides, offset: entry.tensor.offset, dtype: entry.tensor.dtype)
+                output.gradNode = self
+                output.requiresGradFlag = true
+                return output
+            }
+            return entry.tensor
+        }
+    }
+
+    /// Frees saved tensors after a backward pass that did not retain the graph.
+    func release() {
+        saved = []
+        isAlive = false
+    }
+}
+
+/// A weak reference to a tensor.
+struct WeakTensor {
+    weak var tensor: Tensor?
+}

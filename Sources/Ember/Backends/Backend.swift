@@ -1,0 +1,92 @@
+// The backend seam: the small set of primitives every device implements.
+
+/// Elementwise functions of one tensor. Parameters travel with the case.
+public enum UnaryOp: Hashable {
+    case neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, reciprocal, square
+    case sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, erf
+    case sigmoid, relu, gelu, geluTanh, silu, softplus(beta: Double, threshold: Double)
+    case floor, ceil, round, trunc
+    case isNaN, isFinite, isInf, logicalNot
+    case leakyRelu(slope: Double), elu(alpha: Double)
+    case clamp(min: Double?, max: Double?)
+    case pow(Double)
+
+    /// True when the result is a bool tensor.
+    var producesBool: Bool {
+        switch self {
+        case .isNaN, .isFinite, .isInf, .logicalNot: return true
+        default: return false
+        }
+    }
+
+    /// True when integer inputs keep their dtype (otherwise they are computed in float).
+    var keepsIntegers: Bool {
+        switch self {
+        case .neg, .abs, .sign, .square, .relu, .floor, .ceil, .round, .trunc, .clamp,
+             .isNaN, .isFinite, .isInf, .logicalNot:
+            return true
+        default: return false
+        }
+    }
+}
+
+/// Elementwise functions of two tensors (already broadcast to one shape).
+public enum BinaryOp: Hashable {
+    case add, sub, mul, div, pow, maximum, minimum, atan2, remainder, floorDivide
+    case eq, ne, lt, le, gt, ge
+    case logicalAnd, logicalOr, logicalXor
+
+    /// True for comparisons and logical ops, whose result is a bool tensor.
+    var producesBool: Bool {
+        switch self {
+        case .eq, .ne, .lt, .le, .gt, .ge, .logicalAnd, .logicalOr, .logicalXor: return true
+        default: return false
+        }
+    }
+}
+
+/// Reductions over a set of dimensions.
+public enum ReduceOp: Hashable {
+    case sum, prod, max, min, argmax, argmin
+}
+
+/// Running reductions along one dimension.
+public enum CumulativeOp: Hashable {
+    case sum, prod
+}
+
+/// The primitives a device implements; everything else in Ember is written on `Tensor`
+/// in terms of these. Arguments are tensors on this backend's device. Unless a method
+/// says otherwise, `out` is a fresh contiguous tensor of the result shape, and inputs
+/// may have any strides (broadcast inputs have stride 0).
+public protocol Backend: AnyObject {
+    /// Allocates `byteCount` bytes of uninitialised memory on `device`.
+    func allocate(byteCount: Int, device: Device) -> Storage
+    /// Copies `source` into `destination` (same shape, any strides), converting dtype.
+    /// One of the two may be on the CPU when this backend is not the CPU's.
+    func copy(_ source: Tensor, into destination: Tensor)
+    /// Sets every element of `tensor` (any strides) to `value`.
+    func fill(_ tensor: Tensor, with value: Double)
+    /// `out = op(x)`; `out` may be `x` itself (in-place).
+    func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor)
+    /// `out = op(a, b)`; `a` and `b` have `out`'s shape; `out` may alias `a` (in-place).
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor)
+    /// `out = condition ? a : b`, all of `out`'s shape; condition is bool.
+    func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor)
+    /// Reduces `x` over `dims`; `out` has `x`'s rank with size 1 in the reduced dims.
+    /// `argmax`/`argmin` take one dim and write int64.
+    func reduce(_ op: ReduceOp, _ x: Tensor, dims: [Int], into out: Tensor)
+    /// Batched matrix product: `a` is [B, M, K], `b` is [B, K, N], `out` is [B, M, N].
+    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor)
+    /// Running sum or product along `dim`.
+    func cumulative(_ op: CumulativeOp, _ x: Tensor, dim: Int, into out: Tensor)
+    /// Sorts along `dim` (stable), writing values and int64 indices.
+    func sort(_ x: Tensor, dim: Int, descending: Bool, values: Tensor, indices: Tensor)
+    /// `out[i][j] = x[index[i][j]][j]` along `dim` (index int64, out has index's shape).
+    func gather(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor)
+    /// Writes (or adds, when `accumulate`) `source` into `destination` at `index` along
+    /// `dim` — the inverse of gather. `destination` is modified in place.
+    func scatter(_ source: Tensor, dim: Int, index: Tensor, into destination: Tensor, accumulate: Bool)
+    /// Softmax (or log-softmax) along the last dimension of a contiguous floating tensor.
+    func softmax(_ x: Tensor, log: Bool, into out: Tensor)
+}
