@@ -1,6 +1,9 @@
 // Elementwise binary ops with broadcasting and type promotion: + - * /, pow, maximum,
 // comparisons, logical ops and where.
 
+/// Fills a saved-tensor slot that the backward rule will not read.
+let unusedSlot = Tensor(uninitializedShape: [], dtype: .bool)
+
 extension Tensor {
     /// Runs `op` on two tensors after promoting their dtypes and broadcasting their
     /// shapes; records nothing (the public ops below add autograd).
@@ -45,13 +48,16 @@ extension Tensor {
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         let out = elementwise(.mul, a, b, name: "mul")
-        if shouldRecord(a, b) { record(out, .mul, inputs: [a, b], saved: [a, b]) }
+        // Save only what the rule reads: b for a's gradient, a for b's.
+        if shouldRecord(a, b) {
+            record(out, .mul, inputs: [a, b], saved: [b.requiresGradFlag ? a : unusedSlot, a.requiresGradFlag ? b : unusedSlot])
+        }
         return out
     }
     /// Elementwise true division with broadcasting (integers divide as floats).
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = elementwise(.div, a, b, name: "div")
-        if shouldRecord(a, b) { record(out, .div, inputs: [a, b], saved: [a, b]) }
+        if shouldRecord(a, b) { record(out, .div, inputs: [a, b], saved: [b.requiresGradFlag ? a : unusedSlot, b]) }
         return out
     }
     /// Negation.
