@@ -20,6 +20,7 @@ enum BackwardRule {
     // Reductions
     case sum(dims: [Int], keepDim: Bool), prod(dims: [Int], keepDim: Bool)
     case extremum(dims: [Int], keepDim: Bool), norm2(dims: [Int], keepDim: Bool), cumsum(dim: Int)
+    case cumprod(dim: Int)
     // Linear algebra and indexing
     case matmul
     case gather(dim: Int), scatter(dim: Int), scatterAdd(dim: Int), maskedFill
@@ -91,6 +92,7 @@ enum BackwardRule {
         case .extremum: return "AmaxBackward0"
         case .norm2: return "NormBackward1"
         case .cumsum: return "CumsumBackward0"
+        case .cumprod: return "CumprodBackward0"
         case .matmul: return "MmBackward0"
         case .gather: return "GatherBackward0"
         case .scatter: return "ScatterBackward0"

@@ -20,7 +20,8 @@ enum Derivatives {
         case .neg: return [-g]
         case .pow:
             let (a, b, out) = (s[0], s[1], s[2])
-            let da = node.needsGradient(0) ? g * b * a.pow(b - 1) : nil
+            // d/da aᵇ = b·aᵇ⁻¹, taken as 0 where b = 0 (as PyTorch; 0·0⁻¹ would be NaN).
+            let da = node.needsGradient(0) ? g * Tensor.where(b.ne(0), b * a.pow(b - 1), 0) : nil
             var db: Tensor? = nil
             if node.needsGradient(1) {
                 // d/db aᵇ = aᵇ·log a, taken as 0 where a = 0 (the limit for b > 0).
@@ -134,7 +135,8 @@ enum Derivatives {
                 result = result.narrow(dim: dim, start: pads[2 * pair], length: inputShape[dim])
             }
             return [result]
-        case .sum(let dims, let keepDim):
+        case .sum(let recordedDims, let keepDim):
+            let dims = recordedDims.isEmpty ? Array(0..<inputShape.count) : recordedDims
             let kept = keepDim ? g : g.reshape(keepShape(inputShape, dims))
             return [kept.expand(inputShape)]
         case .prod(let dims, let keepDim):
@@ -160,6 +162,12 @@ enum Derivatives {
             let safe = Tensor.where(zero, Tensor.onesLike(outK), outK)
             return [Tensor.where(zero, Tensor.zerosLike(x), gk * x / safe)]
         case .cumsum(let dim): return [g.flip([dim]).cumsum(dim: dim).flip([dim])]
+        case .cumprod(let dim):
+            let (x, out) = (s[0], s[1])
+            let hasZero = noGrad { x.eq(0).any().item(Bool.self) }
+            // d out_j / d x_i = out_j / x_i for j ≥ i: a reversed running sum of g·out, over x.
+            if !hasZero { return [(g * out).flip([dim]).cumsum(dim: dim).flip([dim]) / x] }
+            return [noGrad { cumprodBackwardWithZeros(x, g, dim: dim) }]
         case .matmul: return matmulBackward(node, g, s[0], s[1])
         case .gather(let dim):
             return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: s[0], source: g)]
@@ -198,6 +206,22 @@ enum Derivatives {
         var inverse = [Int](repeating: 0, count: order.count)
         for (i, d) in order.enumerated() { inverse[d] = i }
         return (left * right).reshape(permuted.shape).permute(inverse)
+    }
+
+    /// The gradient of `x.cumprod(dim:)` when `x` holds zeros: for each position i, the
+    /// running product with `x_i` replaced by 1 gives `d out_j / d x_i` for j ≥ i.
+    static func cumprodBackwardWithZeros(_ x: Tensor, _ g: Tensor, dim: Int) -> Tensor {
+        let n = x.shape[dim]
+        guard n > 0 else { return Tensor.zerosLike(x) }
+        let pieces = (0..<n).map { i -> Tensor in
+            var parts: [Tensor] = []
+            if i > 0 { parts.append(x.narrow(dim: dim, start: 0, length: i)) }
+            parts.append(Tensor.onesLike(x.narrow(dim: dim, start: i, length: 1)))
+            if i + 1 < n { parts.append(x.narrow(dim: dim, start: i + 1, length: n - i - 1)) }
+            let others = Tensor.cat(parts, dim: dim).cumprod(dim: dim)
+            return (g * others).narrow(dim: dim, start: i, length: n - i).sum(dim: dim, keepDim: true)
+        }
+        return Tensor.cat(pieces, dim: dim)
     }
 
     /// Gradients of `a.matmul(b)`, handling 1-D operands; broadcast batch dims are

@@ -33,6 +33,19 @@ enum AutogradEngine {
         }
 
         var pending: [ObjectIdentifier: Tensor] = [:]
+        // Gradients reaching each leaf are summed first and delivered once at the end, so a
+        // leaf's hooks see its total gradient (as PyTorch's AccumulateGrad does).
+        var leafGradients: [(leaf: Tensor, gradient: Tensor)] = []
+        var leafSlot: [ObjectIdentifier: Int] = [:]
+        func pendLeaf(_ gradient: Tensor, _ leaf: Tensor) {
+            let id = ObjectIdentifier(leaf)
+            if let slot = leafSlot[id] {
+                leafGradients[slot].gradient = leafGradients[slot].gradient + gradient
+            } else {
+                leafSlot[id] = leafGradients.count
+                leafGradients.append((leaf, gradient))
+            }
+        }
         var rootNodes: [GradNode] = []
         for (tensor, gradient) in roots {
             if let node = tensor.gradNode {
@@ -40,8 +53,7 @@ enum AutogradEngine {
                 if pending[id] == nil { rootNodes.append(node) }
                 pending[id] = pending[id].map { $0 + gradient } ?? gradient
             } else if tensor.requiresGradFlag {
-                deliver(gradient, toLeaf: tensor, captureByLeaf: captureByLeaf, captured: &captured,
-                        capturing: inputs != nil, createGraph: createGraph)
+                pendLeaf(gradient, tensor)
             }
         }
 
@@ -107,10 +119,7 @@ enum AutogradEngine {
                 switch edge {
                 case .none: break
                 case .leaf(let leaf):
-                    if let shaped {
-                        deliver(shaped, toLeaf: leaf, captureByLeaf: captureByLeaf, captured: &captured,
-                                capturing: inputs != nil, createGraph: createGraph)
-                    }
+                    if let shaped { pendLeaf(shaped, leaf) }
                 case .node(let next):
                     if let shaped {
                         let nextID = ObjectIdentifier(next)
@@ -119,6 +128,10 @@ enum AutogradEngine {
                     release(next)
                 }
             }
+        }
+        for (leaf, gradient) in leafGradients {
+            deliver(gradient, toLeaf: leaf, captureByLeaf: captureByLeaf, captured: &captured,
+                    capturing: inputs != nil, createGraph: createGraph)
         }
         if !retainGraph { for node in visited { node.release() } }
         return captured

@@ -48,7 +48,10 @@ extension Tensor {
             bumpVersion()
             return
         }
-        let result = op(snapshotHandle(), other)
+        // mul_ and div_ save their first operand for backward, but this tensor's memory is
+        // about to be overwritten: they get a copy of the old value (PyTorch saves a clone too).
+        let input = name == "mul_" || name == "div_" ? snapshotHandle().clone() : snapshotHandle()
+        let result = op(input, other)
         assign(result)
     }
 
@@ -139,7 +142,8 @@ extension Tensor {
     @discardableResult
     public func clamp_(min: Double? = nil, max: Double? = nil) -> Tensor {
         checkInPlace(op: "clamp_")
-        let result = requiresGradFlag && GradMode.isEnabled ? snapshotHandle().clamp(min: min, max: max)
+        // clamp saves its input for backward: give it a copy of the value about to be overwritten.
+        let result = requiresGradFlag && GradMode.isEnabled ? snapshotHandle().clone().clamp(min: min, max: max)
             : noGrad { self.clamp(min: min, max: max) }
         assign(result)
         return self

@@ -51,7 +51,8 @@ extension Tensor {
     public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
         let d = reductionDims(dims, op: "sum")
         let out = reduceRaw(.sum, dims: d, keepDim: keepDim)
-        if shouldRecord(self) { record(out, .sum(dims: d, keepDim: keepDim), inputs: [self]) }
+        // A full reduction records no dims, so the node is named SumBackward0 as in PyTorch.
+        if shouldRecord(self) { record(out, .sum(dims: dims.isEmpty ? [] : d, keepDim: keepDim), inputs: [self]) }
         return out
     }
 
@@ -235,12 +236,15 @@ extension Tensor {
         return result
     }
 
-    /// Running product along `dim` (not differentiable yet when inputs contain zeros).
+    /// Running product along `dim` (differentiable; twice differentiable when the input
+    /// holds no zeros).
     public func cumprod(dim: Int) -> Tensor {
         let d = normalizeDim(dim, rank, op: "cumprod")
         let input = dtype.isFloatingPoint ? computable : noGrad { self.to(.int64) }
         let out = Tensor(uninitializedShape: input.shape, dtype: input.dtype, device: device)
         device.backend.cumulative(.prod, input, dim: d, into: out)
-        return out.dtype == dtype || !dtype.isFloatingPoint ? out : noGrad { out.to(dtype) }
+        let result = out.dtype == dtype || !dtype.isFloatingPoint ? out : noGrad { out.to(dtype) }
+        if shouldRecord(self) { record(result, .cumprod(dim: d), inputs: [self], saved: [self], savesOutput: true) }
+        return result
     }
 }

@@ -39,6 +39,10 @@ extension Tensor {
     /// ```
     public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
         precondition(min != nil || max != nil, "clamp: at least one of min and max must be given")
+        // A fractional bound on an integer tensor promotes to float, as PyTorch's clamp(x, 0.5).
+        if !dtype.isFloatingPoint, [min, max].contains(where: { $0.map { $0.rounded() != $0 } ?? false }) {
+            return noGrad { self.to(.defaultFloat) }.clamp(min: min, max: max)
+        }
         return unaryOp(.clamp(min: min, max: max), rule: .clamp(min: min, max: max), savesInput: true)
     }
 }
