@@ -1,1 +1,194 @@
+// Ember side of the Ember-vs-PyTorch benchmark suite (`make bench`, Benchmarks/run.sh).
+//
+// Each workload prints one JSON line on stdout:
+//   {"impl":"ember","workload":"add16","seconds":1.2e-06,"inner":..,"reps":..}
+// `seconds` is the median time of one call (per-op / per-iteration for the tiny workloads,
+// which are timed as a loop of many calls divided by the loop length).
+// The memory check prints {"impl":"ember","workload":"rss_tiny_ops","rss_1m_kib":..,...}.
+//
+// Usage: ember-bench [--only name,name,...] [--mem-ops N] [--quick N] [--list]
+// --quick N: warm up, then 3 repetitions of N calls each (for profiling, not for numbers).
+// The workloads and their PyTorch twins (Benchmarks/torch_bench.py) must stay identical.
 import Ember
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Timing
+
+@inline(__always) func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Times `body`: warms up, picks a loop length so one repetition takes about
+/// `repSeconds`, then runs `reps` repetitions (more for fast workloads, within `budget`
+/// seconds) and returns the median time of one call plus the loop length and rep count.
+func measure(repSeconds: Double = 0.05, minReps: Int = 7, maxReps: Int = 31, budget: Double = 3,
+             warmCalls: Int = 3, _ body: () -> Void) -> (seconds: Double, inner: Int, reps: Int) {
+    // Warm-up: at least `warmCalls` calls and at least ~0.2 s.
+    if quick { // --quick: a few short repetitions, for profilers (callgrind, perf)
+        for _ in 0..<warmCalls { body() }
+        var samples: [Double] = []
+        for _ in 0..<3 {
+            let start = now()
+            for _ in 0..<quickInner { body() }
+            samples.append((now() - start) / Double(quickInner))
+        }
+        return (median(samples), quickInner, 3)
+    }
+    var calls = 0
+    let warmStart = now()
+    while calls < warmCalls || (now() - warmStart < 0.2 && calls < 1_000_000) {
+        body()
+        calls += 1
+    }
+    let estimate = (now() - warmStart) / Double(calls)
+    let inner = max(1, Int((repSeconds / max(estimate, 1e-9)).rounded(.up)))
+    let perRep = estimate * Double(inner)
+    let reps = min(maxReps, max(minReps, Int(budget / max(perRep, 1e-9))))
+    var samples: [Double] = []
+    samples.reserveCapacity(reps)
+    for _ in 0..<reps {
+        let start = now()
+        for _ in 0..<inner { body() }
+        samples.append((now() - start) / Double(inner))
+    }
+    return (median(samples), inner, reps)
+}
+
+// MARK: - Memory
+
+/// Resident set size of this process in KiB (VmRSS from /proc/self/status).
+func residentKiB() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let digits = line.dropFirst(6).filter { $0.isNumber }
+        return Int(digits) ?? -1
+    }
+    return -1
+}
+
+// MARK: - Output
+
+func emit(_ fields: [(String, Any)]) {
+    var parts: [String] = []
+    for (key, value) in fields {
+        switch value {
+        case let s as String: parts.append("\"\(key)\":\"\(s)\"")
+        case let d as Double: parts.append("\"\(key)\":\(d)")
+        case let i as Int: parts.append("\"\(key)\":\(i)")
+        default: parts.append("\"\(key)\":\"\(value)\"")
+        }
+    }
+    print("{" + parts.joined(separator: ",") + "}")
+    fflush(stdout)
+}
+
+func report(_ name: String, _ result: (seconds: Double, inner: Int, reps: Int)) {
+    emit([("impl", "ember"), ("workload", name), ("seconds", result.seconds),
+          ("inner", result.inner), ("reps", result.reps)])
+}
+
+// MARK: - Arguments
+
+var only: Set<String>? = nil
+var memOps = 10_000_000
+nonisolated(unsafe) var quick = false
+nonisolated(unsafe) var quickInner = 1000
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let arg = arguments.next() {
+    switch arg {
+    case "--only": only = Set((arguments.next() ?? "").split(separator: ",").map(String.init))
+    case "--mem-ops": memOps = Int(arguments.next() ?? "") ?? memOps
+    case "--quick":
+        quick = true
+        if let n = Int(arguments.next() ?? "") { quickInner = n }
+    case "--list":
+        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops")
+        exit(0)
+    default:
+        FileHandle.standardError.write("ember-bench: unknown argument \(arg)\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
+
+// Match PyTorch's torch.set_num_threads(n): oneDNN reads OMP_NUM_THREADS itself; Ember's
+// own kernels follow Threading.threadCount (default: the core count).
+if let value = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = Int(value), n > 0 {
+    Threading.threadCount = n
+}
+emit([("impl", "ember"), ("workload", "_info"), ("threads", Threading.threadCount)])
+
+manualSeed(0)
+
+// MARK: - Workloads
+
+// Per-op overhead: x + x on 16 float32.
+if wanted("add16") {
+    let x = Tensor.randn([16])
+    report("add16", measure { _ = x + x })
+}
+
+// Autograd overhead: forward and backward of a tiny tanh layer, grads cleared each time.
+if wanted("mlp16") {
+    let x = Tensor.randn([16]).requiresGrad(true)
+    let w = Tensor.randn([16, 16]).requiresGrad(true)
+    report("mlp16", measure {
+        x.grad = nil; w.grad = nil
+        tanh(x.matmul(w)).sum().backward()
+    })
+}
+
+// Large matrix products (oneDNN sgemm on both sides).
+if wanted("matmul1024") {
+    let a = Tensor.randn([1024, 1024]), b = Tensor.randn([1024, 1024])
+    report("matmul1024", measure(repSeconds: 0, budget: 3) { _ = a.matmul(b) })
+}
+if wanted("matmul4096") {
+    let a = Tensor.randn([4096, 4096]), b = Tensor.randn([4096, 4096])
+    report("matmul4096", measure(repSeconds: 0, minReps: 5, budget: 6, warmCalls: 2) { _ = a.matmul(b) })
+}
+
+// Memory-bound elementwise: a * b + c over 10M float32 (two kernels, one temporary).
+if wanted("fma10m") {
+    let a = Tensor.randn([10_000_000]), b = Tensor.randn([10_000_000]), c = Tensor.randn([10_000_000])
+    report("fma10m", measure(repSeconds: 0, budget: 3) { _ = a * b + c })
+}
+
+// Row softmax of a [4096, 4096] float32 matrix.
+if wanted("softmax4096") {
+    let x = Tensor.randn([4096, 4096])
+    report("softmax4096", measure(repSeconds: 0, budget: 3) { _ = softmax(x, dim: 1) })
+}
+
+// Full reduction of 10M float32.
+if wanted("sum10m") {
+    let x = Tensor.randn([10_000_000])
+    report("sum10m", measure(repSeconds: 0, budget: 3) { _ = x.sum() })
+}
+
+// Memory check: many tiny ops with dropped results must not grow the resident set.
+if wanted("rss_tiny_ops") {
+    let x = Tensor.randn([16])
+    for _ in 0..<10_000 { _ = x + x }   // warm caches and allocator
+    let before = residentKiB()
+    let first = max(1, memOps / 10)
+    let start = now()
+    for _ in 0..<first { _ = x + x }
+    let rssFirst = residentKiB()
+    for _ in first..<memOps { _ = x + x }
+    let rssAll = residentKiB()
+    emit([("impl", "ember"), ("workload", "rss_tiny_ops"), ("ops_first", first), ("ops_total", memOps),
+          ("rss_start_kib", before), ("rss_first_kib", rssFirst), ("rss_total_kib", rssAll),
+          ("growth_kib", rssAll - rssFirst), ("seconds_total", now() - start)])
+}

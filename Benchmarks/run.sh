@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Ember vs PyTorch, side by side on this machine, in one command (`make bench`).
+#
+# Builds ember-bench in release, creates .venv-bench with PyTorch if missing, runs every
+# workload on both (alternating Ember / PyTorch per workload so machine load drifts hit
+# both alike), for BENCH_ROUNDS rounds, then prints a table of median times and
+# Ember÷PyTorch ratios vs targets. Each side's time is its best (lowest) per-round median:
+# on a shared 2-core machine other processes only ever add time.
+#
+# Environment knobs:
+#   BENCH_THREADS   threads for both sides (default 2)
+#   BENCH_ROUNDS    rounds of the timed workloads (default 3)
+#   BENCH_ONLY      comma-separated workloads to run (default: all; see --list)
+#   BENCH_MEM_OPS   tiny ops in the memory check (default 10000000)
+#   BENCH_SCRATCH   SwiftPM scratch path (default .build-bench)
+#   BENCH_SKIP_BUILD=1  reuse the existing ember-bench binary
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+THREADS="${BENCH_THREADS:-2}"
+MEM_OPS="${BENCH_MEM_OPS:-10000000}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+SCRATCH="${BENCH_SCRATCH:-.build-bench}"
+VENV=.venv-bench
+WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops"
+if [ -n "${BENCH_ONLY:-}" ]; then WORKLOADS="${BENCH_ONLY//,/ }"; fi
+
+# 1. Ember, release build.
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    echo "== building ember-bench (release, scratch path $SCRATCH)" >&2
+    swift build -c release --product ember-bench --scratch-path "$SCRATCH" >&2
+fi
+EMBER_BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/ember-bench"
+[ -x "$EMBER_BIN" ] || { echo "run.sh: $EMBER_BIN not found" >&2; exit 1; }
+
+# 2. PyTorch, in its own virtual environment.
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+    echo "== creating $VENV with PyTorch" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "torch==2.13.0+cpu" numpy >&2 \
+        || "$VENV/bin/pip" install --quiet torch numpy >&2
+fi
+
+# 3. Run, alternating the two sides per workload.
+RESULTS="$SCRATCH/bench-results.jsonl"
+mkdir -p "$SCRATCH"
+: > "$RESULTS"
+export OMP_NUM_THREADS="$THREADS"
+TIMED=""; RSS=""
+for w in $WORKLOADS; do
+    if [ "$w" = rss_tiny_ops ]; then RSS=1; else TIMED="${TIMED:+$TIMED,}$w"; fi
+done
+run_both() {  # run_both WORKLOADS(comma-separated)
+    "$EMBER_BIN" --only "$1" --mem-ops "$MEM_OPS" | tee -a "$RESULTS" >&2
+    "$VENV/bin/python" Benchmarks/torch_bench.py --only "$1" --mem-ops "$MEM_OPS" --threads "$THREADS" \
+        | tee -a "$RESULTS" >&2
+}
+for round in $(seq 1 "$ROUNDS"); do
+    for w in ${TIMED//,/ }; do
+        echo "== round $round/$ROUNDS: $w" >&2
+        run_both "$w"
+    done
+done
+if [ -n "$RSS" ]; then
+    echo "== memory check: $MEM_OPS tiny ops" >&2
+    run_both rss_tiny_ops
+fi
+
+# 4. Join and print the table.
+echo >&2
+"$VENV/bin/python" - "$RESULTS" "$THREADS" <<'PY'
+import json, sys
+
+path, threads = sys.argv[1], sys.argv[2]
+rows = {}     # workload -> impl -> last record
+rounds = {}   # workload -> impl -> [median seconds per round]
+for line in open(path):
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line)
+        rows.setdefault(r["workload"], {})[r["impl"]] = r
+        if "seconds" in r:
+            rounds.setdefault(r["workload"], {}).setdefault(r["impl"], []).append(r["seconds"])
+
+# workload -> (description, target for Ember÷PyTorch)
+SPEC = [
+    ("add16", "x + x, 16 float32 (per op)", 0.3),
+    ("mlp16", "tanh(x.matmul(w)).sum().backward(), x[16] w[16,16] (per iter)", 0.2),
+    ("matmul1024", "matmul 1024x1024 @ 1024x1024 float32", 1.1),
+    ("matmul4096", "matmul 4096x4096 @ 4096x4096 float32", 1.1),
+    ("fma10m", "a * b + c, 10M float32", 1.0),
+    ("softmax4096", "softmax over rows of [4096, 4096]", 1.0),
+    ("sum10m", "sum of 10M float32", 1.0),
+]
+
+def fmt(s):
+    if s is None: return "-"
+    if s < 1e-6: return f"{s * 1e9:.0f} ns"
+    if s < 1e-3: return f"{s * 1e6:.2f} us"
+    if s < 1: return f"{s * 1e3:.2f} ms"
+    return f"{s:.3f} s"
+
+info = rows.get("_info", {})
+tv = info.get("torch", {}).get("version", "?")
+n_rounds = max((len(v) for w in rounds.values() for v in w.values()), default=0)
+print(f"Ember vs PyTorch {tv}, {threads} threads, {n_rounds} round(s): best per-round median time per side;")
+print("ratio = Ember / PyTorch (lower is better); last column: the ratio in each round")
+header = f"{'workload':<13} {'Ember':>11} {'PyTorch':>11} {'ratio':>7} {'target':>7}  {'result':<7} per-round ratios"
+print(header)
+print("-" * len(header))
+met_all = True
+for name, desc, target in SPEC:
+    if name not in rows: continue
+    es = rounds.get(name, {}).get("ember", [])
+    ts = rounds.get(name, {}).get("torch", [])
+    e = min(es) if es else None
+    t = min(ts) if ts else None
+    ratio = e / t if e and t else None
+    ok = ratio is not None and ratio <= target
+    met_all &= ok
+    rs = f"{ratio:.3f}" if ratio is not None else "-"
+    per = " ".join(f"{a / b:.2f}" for a, b in zip(es, ts))
+    print(f"{name:<13} {fmt(e):>11} {fmt(t):>11} {rs:>7} {'<= ' + str(target):>7}  {'met' if ok else 'MISSED':<7} {per}")
+
+if "rss_tiny_ops" in rows:
+    print()
+    print("Memory: VmRSS while running tiny ops (x + x on 16 float32, results dropped); target: flat (growth <= 1 MiB)")
+    for impl in ("ember", "torch"):
+        r = rows["rss_tiny_ops"].get(impl)
+        if not r: continue
+        ok = r["growth_kib"] <= 1024
+        if impl == "ember": met_all &= ok
+        print(f"  {impl:<6} after {r['ops_first']:>9,} ops: {r['rss_first_kib'] / 1024:8.1f} MiB   "
+              f"after {r['ops_total']:>10,} ops: {r['rss_total_kib'] / 1024:8.1f} MiB   "
+              f"growth {r['growth_kib']:+d} KiB   ({r['seconds_total']:.1f} s)"
+              + (f"   {'met' if ok else 'MISSED'}" if impl == "ember" else ""))
+print()
+print("all targets met" if met_all else "some targets missed")
+PY
