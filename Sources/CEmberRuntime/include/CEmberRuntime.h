@@ -4,6 +4,7 @@
 #define CEMBER_RUNTIME_H
 
 #include <stdbool.h>
+#include "CEmberKernels.h"
 
 /// Whether operations on this thread record autograd history (default true).
 bool ember_grad_enabled(void);

@@ -1,5 +1,6 @@
 // The CPU backend: memory, copies and elementwise primitives (reductions, matmul and
 // indexing live in the neighbouring files).
+import CEmberRuntime
 import Foundation
 
 /// Runs Ember's primitives on the host: Swift loops (split across cores above a size
@@ -47,6 +48,12 @@ final class CPUBackend: Backend {
     }
 
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
+        if x.dtype == .float32 && x.isContiguous && out.isContiguous,
+           let kernel = vectorizedFloatKernel(op) {
+            let xp = x.pointer(Float.self), op = out.pointer(Float.self)
+            parallelChunks(out.count) { r in kernel(xp + r.lowerBound, op + r.lowerBound, r.count) }
+            return
+        }
         let run: UnaryRun
         switch x.dtype {
         case .float32: run = floatUnaryRun(op, Float.self)
@@ -92,6 +99,16 @@ final class CPUBackend: Backend {
         case 2: typed(UInt16.self)
         case 4: typed(UInt32.self)
         default: typed(UInt64.self)
+        }
+    }
+
+    /// The vectorised C kernel for a float32 unary op, when there is one.
+    private func vectorizedFloatKernel(_ op: UnaryOp) -> ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+        switch op {
+        case .exp: return { ember_exp_f32($0, $1, $2) }
+        case .tanh: return { ember_tanh_f32($0, $1, $2) }
+        case .sigmoid: return { ember_sigmoid_f32($0, $1, $2) }
+        default: return nil
         }
     }
 

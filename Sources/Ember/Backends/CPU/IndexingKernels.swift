@@ -1,4 +1,5 @@
-// Gather, scatter, running sums and sorting on the CPU.
+// Gather, scatter, running sums, sorting and softmax on the CPU.
+import CEmberRuntime
 import Foundation
 
 extension CPUBackend {
@@ -132,6 +133,14 @@ extension CPUBackend {
     func softmax(_ x: Tensor, log: Bool, into out: Tensor) {
         let width = x.shape.last ?? 1
         let rows = width == 0 ? 0 : x.count / width
+        if x.dtype == .float32 {
+            let xp = x.pointer(Float.self), op = out.pointer(Float.self)
+            parallelChunks(rows, minimum: max(1, Threading.minimumParallelElements / max(width, 1))) { range in
+                ember_softmax_rows_f32(xp + range.lowerBound * width, op + range.lowerBound * width,
+                                       range.count, width, log ? 1 : 0)
+            }
+            return
+        }
         func typed<T: FloatElement>(_: T.Type) {
             let xp = x.pointer(T.self), op = out.pointer(T.self)
             parallelChunks(rows, minimum: max(1, Threading.minimumParallelElements / max(width, 1))) { range in

@@ -1,4 +1,5 @@
 // Reductions on the CPU: sum, prod, max, min over any set of dims, and argmax/argmin.
+import CEmberRuntime
 
 /// `o[i*so] = combine(o[i*so], x[i*sx])` for n elements; with `so == 0` the run folds into o[0].
 typealias ReduceRun = UnaryRun
@@ -11,7 +12,9 @@ func floatReduceRun<T: FloatElement & SIMDScalar>(_ op: ReduceOp, _: T.Type) -> 
             let x = x.assumingMemoryBound(to: T.self), o = o.assumingMemoryBound(to: T.self)
             if so == 0 {
                 var total: T = 0
-                if sx == 1 {
+                if sx == 1 && T.self == Float.self {
+                    total = T(ember_sum_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), n))
+                } else if sx == 1 {
                     var acc0 = SIMD8<T>(), acc1 = SIMD8<T>()
                     var i = 0
                     let raw = UnsafeRawPointer(x)

@@ -1,0 +1,212 @@
+// Vectorised float32 kernels, written once on 16-lane generic vectors and compiled for
+// AVX-512, AVX2+FMA and baseline x86-64 through target attributes; a dispatcher picks one
+// at first use. exp uses the Cephes range reduction and polynomial (about 1 ulp); tanh uses
+// its small-argument polynomial below |x| = 0.625 and 1 - 2/(exp(2|x|) + 1) above.
+#include "CEmberKernels.h"
+#include <math.h>
+#include <string.h>
+
+// The 16-lane helpers below are always inlined into the per-ISA kernels, so the ABI of
+// passing wide vectors between functions never arises.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int v16i __attribute__((vector_size(64)));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE v16f splat(float v) { return (v16f){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}; }
+ALWAYS_INLINE v16f load16(const float *p) { v16f v; memcpy(&v, p, sizeof v); return v; }
+ALWAYS_INLINE void store16(float *p, v16f v) { memcpy(p, &v, sizeof v); }
+/// Loads the first `n` (< 16) floats, padding with `fill`.
+ALWAYS_INLINE v16f load_partial(const float *p, long n, float fill) {
+    float buffer[16];
+    for (int i = 0; i < 16; i++) buffer[i] = i < n ? p[i] : fill;
+    return load16(buffer);
+}
+ALWAYS_INLINE void store_partial(float *p, v16f v, long n) {
+    float buffer[16];
+    store16(buffer, v);
+    for (long i = 0; i < n; i++) p[i] = buffer[i];
+}
+ALWAYS_INLINE v16f blend(v16i mask, v16f yes, v16f no) {
+    return (v16f)(((v16i)yes & mask) | ((v16i)no & ~mask));
+}
+ALWAYS_INLINE float horizontal_sum(v16f v) {
+    float total = 0;
+    for (int i = 0; i < 16; i++) total += v[i];
+    return total;
+}
+
+/// exp on 16 lanes; NaN stays NaN, large inputs give inf, very negative ones 0.
+ALWAYS_INLINE v16f exp16(v16f x) {
+    v16i is_nan = x != x;
+    v16f clamped = __builtin_elementwise_min(__builtin_elementwise_max(x, splat(-103.972f)), splat(88.7228f));
+    v16f n = __builtin_elementwise_floor(clamped * splat(1.44269504088896341f) + splat(0.5f));
+    v16f r = clamped - n * splat(0.693359375f) + n * splat(2.12194440e-4f);
+    v16f p = splat(1.9875691500e-4f);
+    p = p * r + splat(1.3981999507e-3f);
+    p = p * r + splat(8.3334519073e-3f);
+    p = p * r + splat(4.1665795894e-2f);
+    p = p * r + splat(1.6666665459e-1f);
+    p = p * r + splat(5.0000001201e-1f);
+    v16f y = p * r * r + r + splat(1.0f);
+    // Scale by 2^n in two steps so exponents below -126 still reach subnormals.
+    v16i ni = __builtin_convertvector(n, v16i);
+    v16i half = ni >> 1;
+    v16f scale1 = (v16f)((half + 127) << 23);
+    v16f scale2 = (v16f)((ni - half + 127) << 23);
+    y = y * scale1 * scale2;
+    y = blend(x > splat(88.7228f), splat(INFINITY), y);
+    y = blend(x < splat(-103.972f), splat(0.0f), y);
+    return blend(is_nan, x, y);
+}
+
+ALWAYS_INLINE v16f tanh16(v16f x) {
+    v16f a = __builtin_elementwise_abs(x);
+    // Small arguments: x + x·z·P(z), z = x².
+    v16f z = x * x;
+    v16f p = splat(-5.70498872745e-3f);
+    p = p * z + splat(2.06390887954e-2f);
+    p = p * z + splat(-5.37397155531e-2f);
+    p = p * z + splat(1.33314422036e-1f);
+    p = p * z + splat(-3.33332819422e-1f);
+    v16f small = x + x * z * p;
+    // Large arguments: sign(x)·(1 - 2 / (exp(2|x|) + 1)).
+    v16f large = splat(1.0f) - splat(2.0f) / (exp16(a + a) + splat(1.0f));
+    large = (v16f)(((v16i)large) | ((v16i)x & (v16i)splat(-0.0f)));
+    v16f y = blend(a < splat(0.625f), small, large);
+    return blend(x != x, x, y);
+}
+
+ALWAYS_INLINE v16f sigmoid16(v16f x) { return splat(1.0f) / (splat(1.0f) + exp16(-x)); }
+
+#define DEFINE_MAP(name, function)                                             \
+    ALWAYS_INLINE void name##_body(const float *x, float *y, long n) {         \
+        long i = 0;                                                            \
+        for (; i + 16 <= n; i += 16) store16(y + i, function(load16(x + i)));  \
+        if (i < n) store_partial(y + i, function(load_partial(x + i, n - i, 0)), n - i); \
+    }
+DEFINE_MAP(exp, exp16)
+DEFINE_MAP(tanh, tanh16)
+DEFINE_MAP(sigmoid, sigmoid16)
+
+ALWAYS_INLINE void softmax_rows_body(const float *x, float *y, long rows, long columns, int log_mode) {
+    for (long row = 0; row < rows; row++) {
+        const float *source = x + row * columns;
+        float *target = y + row * columns;
+        v16f largest = splat(-INFINITY);
+        v16i saw_nan = (v16i){0};
+        long i = 0;
+        for (; i + 16 <= columns; i += 16) {
+            v16f v = load16(source + i);
+            saw_nan |= v != v;
+            largest = __builtin_elementwise_max(largest, v);
+        }
+        if (i < columns) {
+            v16f v = load_partial(source + i, columns - i, -INFINITY);
+            saw_nan |= v != v;
+            largest = __builtin_elementwise_max(largest, v);
+        }
+        float peak = -INFINITY;
+        int any_nan = 0;
+        for (int k = 0; k < 16; k++) {
+            if (largest[k] > peak) peak = largest[k];
+            any_nan |= saw_nan[k];
+        }
+        if (any_nan) {
+            for (long j = 0; j < columns; j++) target[j] = NAN;
+            continue;
+        }
+        if (peak == -INFINITY) peak = 0;
+        v16f shift = splat(peak);
+        v16f total = splat(0);
+        i = 0;
+        if (log_mode) {
+            for (; i + 16 <= columns; i += 16) total += exp16(load16(source + i) - shift);
+            if (i < columns) total += exp16(load_partial(source + i, columns - i, -INFINITY) - shift);
+            v16f offset = splat(peak + logf(horizontal_sum(total)));
+            for (i = 0; i + 16 <= columns; i += 16) store16(target + i, load16(source + i) - offset);
+            if (i < columns) store_partial(target + i, load_partial(source + i, columns - i, 0) - offset, columns - i);
+        } else {
+            for (; i + 16 <= columns; i += 16) {
+                v16f e = exp16(load16(source + i) - shift);
+                store16(target + i, e);
+                total += e;
+            }
+            if (i < columns) {
+                v16f e = exp16(load_partial(source + i, columns - i, -INFINITY) - shift);
+                store_partial(target + i, e, columns - i);
+                total += e;
+            }
+            v16f scale = splat(1.0f / horizontal_sum(total));
+            for (i = 0; i + 16 <= columns; i += 16) store16(target + i, load16(target + i) * scale);
+            if (i < columns) store_partial(target + i, load_partial(target + i, columns - i, 0) * scale, columns - i);
+        }
+    }
+}
+
+ALWAYS_INLINE float sum_body(const float *x, long n) {
+    v16f a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+    long i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 += load16(x + i);
+        a1 += load16(x + i + 16);
+        a2 += load16(x + i + 32);
+        a3 += load16(x + i + 48);
+    }
+    for (; i + 16 <= n; i += 16) a0 += load16(x + i);
+    if (i < n) a1 += load_partial(x + i, n - i, 0);
+    return horizontal_sum((a0 + a1) + (a2 + a3));
+}
+
+// One copy of every kernel per instruction set.
+#define DEFINE_VARIANTS(suffix, features)                                                              \
+    __attribute__((target(features))) static void exp_##suffix(const float *x, float *y, long n) { exp_body(x, y, n); } \
+    __attribute__((target(features))) static void tanh_##suffix(const float *x, float *y, long n) { tanh_body(x, y, n); } \
+    __attribute__((target(features))) static void sigmoid_##suffix(const float *x, float *y, long n) { sigmoid_body(x, y, n); } \
+    __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
+    __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
+
+DEFINE_VARIANTS(avx512, "avx512f,avx512dq,avx512vl,avx2,fma")
+DEFINE_VARIANTS(avx2, "avx2,fma")
+DEFINE_VARIANTS(sse2, "sse2")
+
+typedef enum { ISA_UNKNOWN, ISA_SSE2, ISA_AVX2, ISA_AVX512 } isa_t;
+static isa_t detected = ISA_UNKNOWN;
+
+static isa_t isa(void) {
+    if (detected == ISA_UNKNOWN) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+            detected = ISA_AVX512;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            detected = ISA_AVX2;
+        else
+            detected = ISA_SSE2;
+    }
+    return detected;
+}
+
+#define DISPATCH(name, ...)                                  \
+    switch (isa()) {                                         \
+    case ISA_AVX512: return name##_avx512(__VA_ARGS__);      \
+    case ISA_AVX2: return name##_avx2(__VA_ARGS__);          \
+    default: return name##_sse2(__VA_ARGS__);                \
+    }
+
+void ember_exp_f32(const float *x, float *y, long n) { DISPATCH(exp, x, y, n) }
+void ember_tanh_f32(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n) }
+void ember_sigmoid_f32(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n) }
+void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
+    DISPATCH(softmax, x, y, rows, columns, log_mode)
+}
+float ember_sum_f32(const float *x, long n) { DISPATCH(sum, x, n) }
+
+const char *ember_kernel_isa(void) {
+    switch (isa()) {
+    case ISA_AVX512: return "avx512";
+    case ISA_AVX2: return "avx2";
+    default: return "sse2";
+    }
+}

@@ -1,0 +1,82 @@
+// The vectorised float32 kernels (exp, tanh, sigmoid, softmax, sum) against float64
+// references over wide ranges, including lengths that are not multiples of the vector width.
+import Foundation
+import XCTest
+@testable import Ember
+import CEmberRuntime
+
+final class VectorKernelTests: XCTestCase {
+    /// Values from -110 to 95 (through exp's underflow and overflow) plus specials.
+    private func wideInputs(_ n: Int) -> [Float] {
+        (0..<n).map { Float(-110 + 205 * Double($0) / Double(n - 1)) } + [0, -0.0, 1e-7, -1e-7, .infinity, -.infinity, .nan]
+    }
+
+    /// Compares with the float64 reference rounded to float32 (so overflow reads as inf).
+    private func assertClose(_ got: [Float], _ reference: [Double], relative: Double, absolute: Double, _ what: String) {
+        XCTAssertEqual(got.count, reference.count)
+        let want = reference.map { Double(Float($0)) }
+        for (i, (g, w)) in zip(got, want).enumerated() {
+            if w.isNaN { XCTAssertTrue(g.isNaN, "\(what)[\(i)]: expected NaN, got \(g)"); continue }
+            if w.isInfinite { XCTAssertEqual(Double(g), w, "\(what)[\(i)]"); continue }
+            let error = Swift.abs(Double(g) - w)
+            XCTAssertLessThanOrEqual(error, absolute + relative * Swift.abs(w), "\(what)[\(i)]: got \(g), want \(w)")
+        }
+    }
+
+    func testExpMatchesDoublePrecisionAcrossItsRange() {
+        let x = wideInputs(1001)
+        let y = exp(Tensor(x)).asArray(Float.self)
+        assertClose(y, x.map { Foundation.exp(Double($0)) }, relative: 3e-7, absolute: 1e-44, "exp")
+    }
+
+    func testTanhIsAccurateNearZeroAndSaturates() {
+        let x = wideInputs(1001) + (0..<200).map { Float(-1 + Double($0) / 100) }
+        let y = tanh(Tensor(x)).asArray(Float.self)
+        assertClose(y, x.map { Foundation.tanh(Double($0)) }, relative: 5e-7, absolute: 1e-37, "tanh")
+    }
+
+    func testSigmoidMatchesDoublePrecision() {
+        let x = wideInputs(777)
+        let y = sigmoid(Tensor(x)).asArray(Float.self)
+        assertClose(y, x.map { 1 / (1 + Foundation.exp(-Double($0))) }, relative: 5e-7, absolute: 1e-37, "sigmoid")
+    }
+
+    func testSoftmaxRowsSumToOneAndHandleInfinityAndNaN() {
+        let columns = 37
+        var values: [Float] = (0..<(3 * columns)).map { Float(sin(Double($0)) * 30) }
+        values[columns + 5] = -.infinity          // row 1: one masked entry
+        values[2 * columns + 7] = .nan            // row 2: NaN poisons the row
+        let x = Tensor(values, shape: [3, columns])
+        let p = softmax(x, dim: 1).asArray(Float.self)
+        let logP = logSoftmax(x, dim: 1).asArray(Float.self)
+        for row in 0..<2 {
+            let slice = Array(values[(row * columns)..<((row + 1) * columns)]).map(Double.init)
+            let peak = slice.filter { !$0.isInfinite }.max()!
+            let total = slice.map { Foundation.exp($0 - peak) }.reduce(0, +)
+            let want = slice.map { Foundation.exp($0 - peak) / total }
+            assertClose(Array(p[(row * columns)..<((row + 1) * columns)]), want, relative: 1e-6, absolute: 1e-12, "softmax row \(row)")
+            let wantLog = slice.map { $0 - peak - Foundation.log(total) }
+            assertClose(Array(logP[(row * columns)..<((row + 1) * columns)]), wantLog, relative: 1e-6, absolute: 1e-5, "logSoftmax row \(row)")
+        }
+        XCTAssertTrue(p[(2 * columns)..<(3 * columns)].allSatisfy { $0.isNaN })
+        XCTAssertTrue(logP[(2 * columns)..<(3 * columns)].allSatisfy { $0.isNaN })
+    }
+
+    func testSoftmaxOfAllNegativeInfinityRowIsNaNLikePyTorch() {
+        // exp(-inf - 0) sums to 0, so 0/0: PyTorch gives NaN for a fully masked row.
+        let p = softmax(Tensor([-Float.infinity, -.infinity], shape: [1, 2]), dim: 1).asArray(Float.self)
+        XCTAssertTrue(p.allSatisfy { $0.isNaN })
+    }
+
+    func testLargeFloatSumMatchesDoubleSum() {
+        let n = 1_000_003
+        let values = (0..<n).map { Float(($0 % 1000) - 500) * 0.001 + 0.25 }
+        let want = values.reduce(0.0) { $0 + Double($1) }
+        let got = Tensor(values).sum().item(Double.self)
+        XCTAssertEqual(got, want, accuracy: Swift.abs(want) * 1e-5)
+    }
+
+    func testKernelInstructionSetIsReported() {
+        XCTAssertTrue(["avx512", "avx2", "sse2"].contains(String(cString: ember_kernel_isa())))
+    }
+}
