@@ -227,6 +227,10 @@ enum Derivatives {
     /// Gradients of `a.matmul(b)`, handling 1-D operands; broadcast batch dims are
     /// summed away by the engine.
     static func matmulBackward(_ node: GradNode, _ g: Tensor, _ a: Tensor, _ b: Tensor) -> [Tensor?] {
+        if a.rank == 1 && b.rank == 2 {
+            // Vector · matrix: da = g·bᵀ, db = a ⊗ g.
+            return [node.needsGradient(0) ? g.matmul(b.t()) : nil, node.needsGradient(1) ? a.outer(g) : nil]
+        }
         let a2 = a.rank == 1 ? a.unsqueeze(0) : a
         let b2 = b.rank == 1 ? b.unsqueeze(1) : b
         var g2 = g

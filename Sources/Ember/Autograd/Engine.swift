@@ -32,7 +32,6 @@ enum AutogradEngine {
             }
         }
 
-        var pending: [ObjectIdentifier: Tensor] = [:]
         // Gradients reaching each leaf are summed first and delivered once at the end, so a
         // leaf's hooks see its total gradient (as PyTorch's AccumulateGrad does).
         var leafGradients: [(leaf: Tensor, gradient: Tensor)] = []
@@ -46,57 +45,68 @@ enum AutogradEngine {
                 leafGradients.append((leaf, gradient))
             }
         }
+        // Every node the pass reaches; their scratch state is reset at the end.
+        var visited: [GradNode] = []
+        defer {
+            for node in visited {
+                node.pendingGradient = nil
+                node.waitingEdges = 0
+                node.isVisited = false
+                node.isQueued = false
+            }
+        }
         var rootNodes: [GradNode] = []
         for (tensor, gradient) in roots {
             if let node = tensor.gradNode {
-                let id = ObjectIdentifier(node)
-                if pending[id] == nil { rootNodes.append(node) }
-                pending[id] = pending[id].map { $0 + gradient } ?? gradient
+                if !node.isVisited {
+                    node.isVisited = true
+                    visited.append(node)
+                    rootNodes.append(node)
+                }
+                node.pendingGradient = node.pendingGradient.map { $0 + gradient } ?? gradient
             } else if tensor.requiresGradFlag {
                 pendLeaf(gradient, tensor)
             }
         }
 
         // Count, for every reachable node, how many edges point at it.
-        var dependencies: [ObjectIdentifier: Int] = [:]
-        var visited: [GradNode] = []
-        var seen = Set<ObjectIdentifier>()
         var stack = rootNodes
-        for node in rootNodes { seen.insert(ObjectIdentifier(node)) }
         while let node = stack.popLast() {
-            visited.append(node)
             for edge in node.edges {
                 if case .node(let next) = edge {
-                    let id = ObjectIdentifier(next)
-                    dependencies[id, default: 0] += 1
-                    if seen.insert(id).inserted { stack.append(next) }
+                    next.waitingEdges += 1
+                    if !next.isVisited {
+                        next.isVisited = true
+                        visited.append(next)
+                        stack.append(next)
+                    }
                 }
             }
         }
 
-        var ready = rootNodes.filter { dependencies[ObjectIdentifier($0), default: 0] == 0 }
-        var readySet = Set(ready.map { ObjectIdentifier($0) })
+        var ready = rootNodes.filter { $0.waitingEdges == 0 }
+        for node in ready { node.isQueued = true }
         /// One edge into `next` has been handled; it runs once all have.
         func release(_ next: GradNode) {
-            let nextID = ObjectIdentifier(next)
-            let remaining = dependencies[nextID, default: 1] - 1
-            dependencies[nextID] = remaining
-            if remaining == 0 && readySet.insert(nextID).inserted { ready.append(next) }
+            next.waitingEdges -= 1
+            if next.waitingEdges == 0 && !next.isQueued {
+                next.isQueued = true
+                ready.append(next)
+            }
         }
         while !ready.isEmpty {
             // Among ready nodes, run the most recently created first (as PyTorch does).
-            var pick = 0
-            for i in 1..<ready.count where ready[i].sequence > ready[pick].sequence { pick = i }
-            let node = ready.remove(at: pick)
-            let id = ObjectIdentifier(node)
-            readySet.remove(id)
-            guard var gradient = pending.removeValue(forKey: id) else {
+            var pick = ready.count - 1
+            for i in 0..<ready.count where ready[i].sequence > ready[pick].sequence { pick = i }
+            let node = pick == ready.count - 1 ? ready.removeLast() : ready.remove(at: pick)
+            guard var gradient = node.pendingGradient else {
                 // No gradient reached this node; its inputs still stop waiting for it.
                 for edge in node.edges {
                     if case .node(let next) = edge { release(next) }
                 }
                 continue
             }
+            node.pendingGradient = nil
 
             for entry in node.outputHooks { if let replaced = entry.hook(gradient) { gradient = replaced } }
             for weak in node.retainedOutputs {
@@ -104,7 +114,7 @@ enum AutogradEngine {
                     tensor.gradStorage = tensor.gradStorage.map { $0 + gradient } ?? gradient.detachedCopy(keepGraph: createGraph)
                 }
             }
-            if let indices = captureByNode[id] {
+            if !captureByNode.isEmpty, let indices = captureByNode[ObjectIdentifier(node)] {
                 for i in indices { captured[i] = captured[i].map { $0 + gradient } ?? gradient }
             }
 
@@ -122,14 +132,14 @@ enum AutogradEngine {
                     if let shaped { pendLeaf(shaped, leaf) }
                 case .node(let next):
                     if let shaped {
-                        let nextID = ObjectIdentifier(next)
-                        pending[nextID] = pending[nextID].map { $0 + shaped } ?? shaped
+                        next.pendingGradient = next.pendingGradient.map { $0 + shaped } ?? shaped
                     }
                     release(next)
                 }
             }
         }
-        for (leaf, gradient) in leafGradients {
+        while !leafGradients.isEmpty {
+            let (leaf, gradient) = leafGradients.removeLast()
             deliver(gradient, toLeaf: leaf, captureByLeaf: captureByLeaf, captured: &captured,
                     capturing: inputs != nil, createGraph: createGraph)
         }
@@ -138,7 +148,7 @@ enum AutogradEngine {
     }
 
     /// Accumulates a gradient into a leaf's `.grad` (or captures it for functional `grad`).
-    private static func deliver(_ gradient: Tensor, toLeaf leaf: Tensor, captureByLeaf: [ObjectIdentifier: [Int]],
+    private static func deliver(_ gradient: consuming Tensor, toLeaf leaf: Tensor, captureByLeaf: [ObjectIdentifier: [Int]],
                                 captured: inout [Tensor?], capturing: Bool, createGraph: Bool) {
         var gradient = gradient
         for entry in leaf.hooks { if let replaced = entry.hook(gradient) { gradient = replaced } }
@@ -150,8 +160,14 @@ enum AutogradEngine {
         }
         if let existing = leaf.gradStorage {
             leaf.gradStorage = createGraph ? existing + gradient : noGrad { existing + gradient }
+        } else if createGraph {
+            leaf.gradStorage = gradient.detachedCopy(keepGraph: true)
+        } else if gradient.ownsStorage && gradient.isContiguous && !gradient.isWrappedNumber
+                    && gradient.gradNode == nil && isKnownUniquelyReferenced(&gradient) {
+            // A fresh result nothing else holds: adopt it instead of copying.
+            leaf.gradStorage = gradient
         } else {
-            leaf.gradStorage = gradient.detachedCopy(keepGraph: createGraph)
+            leaf.gradStorage = gradient.detachedCopy(keepGraph: false)
         }
     }
 

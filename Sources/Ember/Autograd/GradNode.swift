@@ -44,6 +44,16 @@ public final class GradNode {
     /// Creation order; later nodes run first when several are ready.
     let sequence: Int
 
+    // Scratch state of the backward pass walking this node; reset when the pass ends.
+    /// Gradient of the output accumulated so far.
+    var pendingGradient: Tensor?
+    /// Edges from nodes still to run that point at this node.
+    var waitingEdges = 0
+    /// Reached by the current pass.
+    var isVisited = false
+    /// In the ready list of the current pass.
+    var isQueued = false
+
     nonisolated(unsafe) private static var nextSequence = 0
 
     init(rule: BackwardRule, inputs: [Tensor], saved: [Tensor], output: Tensor?) {

@@ -73,7 +73,7 @@ extension Tensor {
         var outShape = batch
         if a.rank > 1 { outShape.append(m) }
         if b.rank > 1 { outShape.append(n) }
-        let out = Tensor(storage: out3.storage, shape: outShape, dtype: out3.dtype)
+        let out = Tensor(adopting: out3, shape: outShape)
         return out.dtype == a.dtype ? out : noGrad { out.to(a.dtype) }
     }
 

@@ -28,7 +28,7 @@ extension Tensor {
         let out = Tensor(uninitializedShape: reducedShape(dims, keepDim: true), dtype: input.dtype, device: device)
         device.backend.reduce(op, input, dims: dims, into: out)
         var result = out
-        if !keepDim { result = Tensor(storage: out.storage, shape: reducedShape(dims, keepDim: false), dtype: out.dtype) }
+        if !keepDim { result = Tensor(adopting: out, shape: reducedShape(dims, keepDim: false)) }
         if result.dtype != resultDType { result = noGrad { result.to(resultDType) } }
         return result
     }
@@ -134,7 +134,7 @@ extension Tensor {
         let input = computable
         let out = Tensor(uninitializedShape: reducedShape([d], keepDim: true), dtype: .int64, device: device)
         device.backend.reduce(op, input, dims: [d], into: out)
-        return keepDim ? out : Tensor(storage: out.storage, shape: reducedShape([d], keepDim: false), dtype: .int64)
+        return keepDim ? out : Tensor(adopting: out, shape: reducedShape([d], keepDim: false))
     }
 
     /// Variance over `dims` (all when empty) with Bessel's `correction` (1: unbiased).
@@ -230,7 +230,7 @@ extension Tensor {
         if rank == 0 { input = noGrad { input.reshape([1]) } }
         let out = Tensor(uninitializedShape: input.shape, dtype: input.dtype, device: device)
         device.backend.cumulative(.sum, input, dim: d, into: out)
-        var result = rank == 0 ? Tensor(storage: out.storage, shape: [], dtype: out.dtype) : out
+        var result = rank == 0 ? Tensor(adopting: out, shape: []) : out
         if dtype.isFloatingPoint && result.dtype != dtype { result = noGrad { result.to(dtype) } }
         if shouldRecord(self) { record(result, .cumsum(dim: d), inputs: [self]) }
         return result

@@ -22,10 +22,10 @@ public final class Storage {
         self.release = release
     }
 
-    /// Allocates uninitialised CPU memory, 64-byte aligned for SIMD loads.
+    /// Allocates uninitialised CPU memory, 64-byte aligned for SIMD loads (large blocks
+    /// come from the CPU allocator's cache).
     static func cpu(byteCount: Int) -> Storage {
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
-        return Storage(pointer: pointer, byteCount: byteCount, device: .cpu)
+        CPUAllocator.shared.storage(byteCount: byteCount)
     }
 
     deinit {

@@ -34,6 +34,9 @@ public final class Tensor {
     var isWrappedNumber = false
     /// The tensor this one is a view of, if any (for autograd's in-place checks).
     var viewBase: Tensor?
+    /// True when no other tensor shares this one's storage (fresh results of ops), so
+    /// autograd may adopt it as a leaf's `.grad` without copying.
+    var ownsStorage = false
 
     // Autograd state.
     var requiresGradFlag = false
@@ -68,6 +71,14 @@ public final class Tensor {
         self.dtype = dtype
         self.count = count
         self.isContiguous = true
+        self.ownsStorage = true
+    }
+
+    /// Re-shapes a tensor that the caller is about to discard, keeping its storage
+    /// ownership (for ops that compute into a temporary layout).
+    convenience init(adopting other: Tensor, shape: [Int]) {
+        self.init(storage: other.storage, shape: shape, dtype: other.dtype)
+        ownsStorage = other.ownsStorage
     }
 
     /// The device holding this tensor's memory.

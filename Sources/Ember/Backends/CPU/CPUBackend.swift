@@ -35,6 +35,12 @@ final class CPUBackend: Backend {
         func typed<T: TensorScalar>(_: T.Type) {
             var element = tensor.dtype.isFloatingPoint || !value.isFinite
                 ? T(emberDouble: value) : T(emberInt64: clampedInt64(value))
+            if tensor.isContiguous {
+                let base = tensor.pointer(T.self)
+                let fillValue = element
+                parallelChunks(tensor.count) { r in (base + r.lowerBound).update(repeating: fillValue, count: r.count) }
+                return
+            }
             withUnsafePointer(to: &element) { source in
                 runUnary(bitCopyRun(byteSize: tensor.dtype.itemSize),
                          Tensor(storage: Storage(pointer: UnsafeMutableRawPointer(mutating: source), byteCount: 0,

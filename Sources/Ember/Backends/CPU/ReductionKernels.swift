@@ -107,6 +107,11 @@ extension CPUBackend {
         case .uint8, .bool: run = integerReduceRun(op, UInt8.self)
         case .float16, .bfloat16: preconditionFailure("\(op): CPU kernels compute \(dtype) through float32")
         }
+        if out.count == 1 && x.isContiguous && x.count < Threading.minimumParallelElements {
+            // Small full reduction: one run, no layout or partials.
+            run(x.rawPointer, 1, out.rawPointer, 0, x.count)
+            return
+        }
         let isReduced = (0..<x.rank).map { dims.contains($0) }
         var outStrides = out.strides
         for d in dims { outStrides[d] = 0 }

@@ -1,0 +1,94 @@
+// A cache of large freed CPU blocks, so that big temporaries reuse memory instead of
+// mapping (and page-faulting) fresh pages on every op.
+import Foundation
+
+/// Control over the CPU allocator's cache of large blocks (≥ 1 MiB).
+///
+/// Freed blocks are kept, grouped by size, up to `cacheLimit` bytes, and handed out again to
+/// the next allocation of the same size class — as PyTorch's CUDA caching allocator does for
+/// GPU memory. Small blocks go straight to `malloc`.
+///
+/// ```swift
+/// CPUMemory.cacheLimit = 256 << 20   // keep at most 256 MiB of freed blocks
+/// CPUMemory.emptyCache()             // return every cached block to the system
+/// ```
+public enum CPUMemory {
+    /// Bytes of freed blocks kept for reuse at most (default 1 GiB).
+    public static var cacheLimit: Int {
+        get { CPUAllocator.shared.withLock { CPUAllocator.shared.limit } }
+        set { CPUAllocator.shared.withLock { CPUAllocator.shared.limit = max(0, newValue) }; CPUAllocator.shared.trim() }
+    }
+    /// Bytes currently held in the cache.
+    public static var cachedBytes: Int { CPUAllocator.shared.withLock { CPUAllocator.shared.cached } }
+    /// Frees every cached block.
+    public static func emptyCache() {
+        let limit = cacheLimit
+        cacheLimit = 0
+        cacheLimit = limit
+    }
+}
+
+/// The allocator behind CPU storages.
+final class CPUAllocator: @unchecked Sendable {
+    static let shared = CPUAllocator()
+    /// Blocks at least this large are cached.
+    static let cachedMinimum = 1 << 20
+    /// Cached sizes are rounded up to this granularity.
+    static let granularity = 1 << 16
+
+    fileprivate var limit = 1 << 30
+    fileprivate var cached = 0
+    private var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
+    private let lock = NSLock()
+
+    fileprivate func withLock<R>(_ body: () -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// A storage of at least `byteCount` bytes, 64-byte aligned.
+    func storage(byteCount: Int) -> Storage {
+        if byteCount < CPUAllocator.cachedMinimum {
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+            return Storage(pointer: pointer, byteCount: byteCount, device: .cpu)
+        }
+        let size = (byteCount + CPUAllocator.granularity - 1) / CPUAllocator.granularity * CPUAllocator.granularity
+        let reused: UnsafeMutableRawPointer? = withLock {
+            guard let pointer = blocks[size]?.popLast() else { return nil }
+            cached -= size
+            return pointer
+        }
+        let pointer = reused ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        return Storage(pointer: pointer, byteCount: byteCount, device: .cpu) { [unowned self] pointer in
+            self.giveBack(pointer, size: size)
+        }
+    }
+
+    private func giveBack(_ pointer: UnsafeMutableRawPointer, size: Int) {
+        let keep: Bool = withLock {
+            guard cached + size <= limit else { return false }
+            blocks[size, default: []].append(pointer)
+            cached += size
+            return true
+        }
+        if !keep { pointer.deallocate() }
+    }
+
+    /// Frees cached blocks until the cache fits its limit.
+    fileprivate func trim() {
+        let released: [UnsafeMutableRawPointer] = withLock {
+            var out: [UnsafeMutableRawPointer] = []
+            for (size, list) in blocks where cached > limit {
+                var list = list
+                while cached > limit, let pointer = list.popLast() {
+                    out.append(pointer)
+                    cached -= size
+                }
+                blocks[size] = list
+            }
+            return out
+        }
+        for pointer in released { pointer.deallocate() }
+    }
+}
