@@ -8,7 +8,7 @@ enum Derivatives {
     /// may have the broadcast output shape: the engine sums them down to the input shape.
     static func backward(_ node: GradNode, _ g: Tensor) -> [Tensor?] {
         let s = node.savedTensors()
-        let inputShape = node.inputShapes.first ?? []
+        let inputShape = node.inputs.first?.shape ?? []
         switch node.rule {
         case .add: return [g, g]
         case .sub: return [g, -g]
@@ -107,7 +107,7 @@ enum Derivatives {
         case .logSoftmax(let dim):
             let out = s[0]
             return [g - out.exp() * g.sum(dim: dim, keepDim: true)]
-        case .toDType: return [g.to(node.inputDTypes[0])]
+        case .toDType: return [g.to(node.inputs[0].dtype)]
         case .toDevice(let device): return [g.to(device)]
         case .identity: return [g]
         case .reshape: return [g.reshape(inputShape)]
@@ -121,7 +121,7 @@ enum Derivatives {
         case .select(let dim, let index):
             return [g.unsqueeze(dim).sliceScatter(into: inputShape, dim: dim, start: index, step: 1)]
         case .sliceScatter(let dim, let start, let step):
-            let length = node.inputShapes[0][dim]
+            let length = node.inputs[0].shape[dim]
             return [g.slice(dim: dim, start: start, end: start + (length - 1) * step + 1, step: step)]
         case .cat(let dim, let sizes): return g.split(sizes: sizes, dim: dim)
         case .flip(let dims): return [g.flip(dims)]

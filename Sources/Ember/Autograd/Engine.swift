@@ -72,8 +72,8 @@ enum AutogradEngine {
         // Count, for every reachable node, how many edges point at it.
         var stack = rootNodes
         while let node = stack.popLast() {
-            for edge in node.edges {
-                if case .node(let next) = edge {
+            for input in node.inputs {
+                if case .node(let next) = input.edge {
                     next.waitingEdges += 1
                     if !next.isVisited {
                         next.isVisited = true
@@ -101,8 +101,8 @@ enum AutogradEngine {
             let node = pick == ready.count - 1 ? ready.removeLast() : ready.remove(at: pick)
             guard var gradient = node.pendingGradient else {
                 // No gradient reached this node; its inputs still stop waiting for it.
-                for edge in node.edges {
-                    if case .node(let next) = edge { release(next) }
+                for input in node.inputs {
+                    if case .node(let next) = input.edge { release(next) }
                 }
                 continue
             }
@@ -121,12 +121,12 @@ enum AutogradEngine {
             let inputGradients = Derivatives.backward(node, gradient)
             if AnomalyMode.isEnabled { checkAnomaly(node, inputGradients) }
 
-            for (index, edge) in node.edges.enumerated() {
-                if case .none = edge { continue }
+            for (index, input) in node.inputs.enumerated() {
+                if case .none = input.edge { continue }
                 let shaped = inputGradients[index].map {
-                    conform($0, shape: node.inputShapes[index], dtype: node.inputDTypes[index], node: node)
+                    conform($0, shape: input.shape, dtype: input.dtype, node: node)
                 }
-                switch edge {
+                switch input.edge {
                 case .none: break
                 case .leaf(let leaf):
                     if let shaped { pendLeaf(shaped, leaf) }

@@ -10,6 +10,15 @@ enum GradEdge {
     case leaf(Tensor)
 }
 
+/// One input of a recorded op, as its node sees it.
+struct GradInput {
+    /// Where the input's gradient goes.
+    let edge: GradEdge
+    /// The input's shape and dtype; gradients are summed and cast to match.
+    let shape: [Int]
+    let dtype: DType
+}
+
 /// A tensor saved for backward, with the version it had when saved, so an in-place
 /// change before backward is caught. An op's own output is kept without its graph link
 /// (no reference cycle) and reattached when unpacked.
@@ -28,11 +37,9 @@ struct SavedTensor {
 public final class GradNode {
     /// The backward rule to apply, with its non-tensor metadata.
     var rule: BackwardRule
-    /// One edge per input of the forward op.
-    let edges: [GradEdge]
-    /// Shape and dtype of each input, so gradients can be reduced and cast to match.
-    let inputShapes: [[Int]]
-    let inputDTypes: [DType]
+    /// One entry per input of the forward op: where its gradient goes, and its shape and
+    /// dtype, so gradients can be reduced and cast to match.
+    let inputs: [GradInput]
     /// Tensors the rule needs.
     private var saved: [SavedTensor]
     /// False once backward ran without `retainGraph`.
@@ -58,13 +65,15 @@ public final class GradNode {
 
     init(rule: BackwardRule, inputs: [Tensor], saved: [Tensor], output: Tensor?) {
         self.rule = rule
-        self.edges = inputs.map { input in
-            if let node = input.gradNode { return .node(node) }
-            return input.requiresGradFlag ? .leaf(input) : .none
+        self.inputs = inputs.map { input in
+            let edge: GradEdge
+            if let node = input.gradNode { edge = .node(node) } else { edge = input.requiresGradFlag ? .leaf(input) : .none }
+            return GradInput(edge: edge, shape: input.shape, dtype: input.dtype)
         }
-        self.inputShapes = inputs.map(\.shape)
-        self.inputDTypes = inputs.map(\.dtype)
-        self.saved = saved.map { SavedTensor(tensor: $0, version: $0.version, isOutput: false) }
+        var kept = [SavedTensor]()
+        kept.reserveCapacity(saved.count + (output == nil ? 0 : 1))
+        for tensor in saved { kept.append(SavedTensor(tensor: tensor, version: tensor.version, isOutput: false)) }
+        self.saved = kept
         if let output {
             // Keep the output's data only, not its link to this node.
             let alias = Tensor(storage: output.storage, shape: output.shape, strides: output.strides,
@@ -80,7 +89,7 @@ public final class GradNode {
 
     /// True when input `index` needs a gradient.
     func needsGradient(_ index: Int) -> Bool {
-        if case .none = edges[index] { return false }
+        if case .none = inputs[index].edge { return false }
         return true
     }
 

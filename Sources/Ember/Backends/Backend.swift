@@ -45,6 +45,17 @@ public enum BinaryOp: Hashable {
     }
 }
 
+/// A batch of equally shaped matrices inside a tensor's storage, described by sizes and
+/// strides (in elements) so that vectors, transposes and broadcast batches need no copy.
+public struct MatrixBatch {
+    /// The tensor whose storage holds the matrices (its offset is the first element).
+    public let tensor: Tensor
+    /// Number of matrices, `batchStride` elements apart (0 for a broadcast matrix).
+    public var count: Int, batchStride: Int
+    /// Rows and columns of each matrix, and the steps between them.
+    public var rows: Int, rowStride: Int, columns: Int, columnStride: Int
+}
+
 /// Reductions over a set of dimensions.
 public enum ReduceOp: Hashable {
     case sum, prod, max, min, argmax, argmin
@@ -76,8 +87,9 @@ public protocol Backend: AnyObject {
     /// Reduces `x` over `dims`; `out` has `x`'s rank with size 1 in the reduced dims.
     /// `argmax`/`argmin` take one dim and write int64.
     func reduce(_ op: ReduceOp, _ x: Tensor, dims: [Int], into out: Tensor)
-    /// Batched matrix product: `a` is [B, M, K], `b` is [B, K, N], `out` is [B, M, N].
-    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor)
+    /// Batched matrix product `out[i] = a[i] · b[i]`; `out` is contiguous and holds
+    /// `a.count` matrices of `a.rows × b.columns` (whatever its shape).
+    func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor)
     /// Running sum or product along `dim`.
     func cumulative(_ op: CumulativeOp, _ x: Tensor, dim: Int, into out: Tensor)
     /// Sorts along `dim` (stable), writing values and int64 indices.

@@ -50,30 +50,46 @@ extension Tensor {
         let kb = b.rank == 1 ? b.shape[0] : b.shape[b.rank - 2]
         precondition(k == kb, "matmul: shapes \(a.shape) and \(b.shape) do not match: \(k) ≠ \(kb)")
         let computeA = a.computable, computeB = b.computable
-        let a2 = a.rank == 1 ? computeA.rawView([1, k], [0, computeA.strides[0]]) : computeA
-        let b2 = b.rank == 1 ? computeB.rawView([k, 1], [computeB.strides[0], 0]) : computeB
-        let m = a2.shape[a2.rank - 2], n = b2.shape[b2.rank - 1]
-        let batch = broadcastShapes(Array(a2.shape.dropLast(2)), Array(b2.shape.dropLast(2)), op: "matmul")
-        let batchCount = batch.reduce(1, *)
-
-        let a3: Tensor, b3: Tensor, rows: Int
-        if b2.rank == 2, let folded = a2.mergingLeadingDims(a2.rank - 1) {
-            // [..., M, K] · [K, N]: fold the batch into the rows of one product.
-            a3 = folded.rawView([1] + folded.shape, [0] + folded.strides)
-            b3 = b2.rawView([1, k, n], [0, b2.strides[0], b2.strides[1]])
-            rows = batchCount * m
-        } else {
-            let wideA = a2.broadcastView(to: batch + [m, k]), wideB = b2.broadcastView(to: batch + [k, n])
-            a3 = wideA.mergingLeadingDims(batch.count) ?? wideA.contiguousRaw().mergingLeadingDims(batch.count)!
-            b3 = wideB.mergingLeadingDims(batch.count) ?? wideB.contiguousRaw().mergingLeadingDims(batch.count)!
-            rows = m
+        let n = b.rank == 1 ? 1 : b.shape[b.rank - 1]
+        // A 1-D left operand is one row; a 1-D right operand is one column.
+        func matrices(_ t: Tensor, vectorIsRow: Bool) -> MatrixBatch {
+            if t.rank == 1 {
+                return vectorIsRow
+                    ? MatrixBatch(tensor: t, count: 1, batchStride: 0, rows: 1, rowStride: 0, columns: t.shape[0], columnStride: t.strides[0])
+                    : MatrixBatch(tensor: t, count: 1, batchStride: 0, rows: t.shape[0], rowStride: t.strides[0], columns: 1, columnStride: 0)
+            }
+            let r = t.rank
+            return MatrixBatch(tensor: t, count: 1, batchStride: 0, rows: t.shape[r - 2], rowStride: t.strides[r - 2],
+                               columns: t.shape[r - 1], columnStride: t.strides[r - 1])
         }
-        let out3 = Tensor(uninitializedShape: [a3.shape[0], rows, n], dtype: a3.dtype, device: a.device)
-        a.device.backend.matmul(a3, b3, into: out3)
+        let batchA = a.rank > 2 ? Array(a.shape.dropLast(2)) : []
+        let batchB = b.rank > 2 ? Array(b.shape.dropLast(2)) : []
+        let batch = batchA == batchB ? batchA : broadcastShapes(batchA, batchB, op: "matmul")
         var outShape = batch
-        if a.rank > 1 { outShape.append(m) }
+        if a.rank > 1 { outShape.append(a.shape[a.rank - 2]) }
         if b.rank > 1 { outShape.append(n) }
-        let out = Tensor(adopting: out3, shape: outShape)
+        let out = Tensor(uninitializedShape: outShape, dtype: computeA.dtype, device: a.device)
+
+        var left = matrices(computeA, vectorIsRow: true), right = matrices(computeB, vectorIsRow: false)
+        if b.rank <= 2, a.rank > 2, let folded = computeA.mergingLeadingDims(a.rank - 1) {
+            // [..., M, K] · [K, N]: fold the batch into the rows of one product.
+            left = MatrixBatch(tensor: folded, count: 1, batchStride: 0, rows: folded.shape[0], rowStride: folded.strides[0],
+                               columns: k, columnStride: folded.strides[1])
+        } else if !batch.isEmpty {
+            // Broadcast both to the full batch and merge the batch dims into one.
+            func batched(_ t: Tensor, _ single: MatrixBatch) -> MatrixBatch {
+                let tail = [single.rows, single.columns]
+                let wide = t.rank <= 2
+                    ? t.rawView(batch + tail, [Int](repeating: 0, count: batch.count) + [single.rowStride, single.columnStride])
+                    : t.broadcastView(to: batch + tail)
+                let merged = wide.mergingLeadingDims(batch.count) ?? wide.contiguousRaw().mergingLeadingDims(batch.count)!
+                return MatrixBatch(tensor: merged, count: merged.shape[0], batchStride: merged.strides[0],
+                                   rows: single.rows, rowStride: merged.strides[1], columns: single.columns, columnStride: merged.strides[2])
+            }
+            left = batched(computeA, left)
+            right = batched(computeB, right)
+        }
+        a.device.backend.matmul(left, right, into: out)
         return out.dtype == a.dtype ? out : noGrad { out.to(a.dtype) }
     }
 

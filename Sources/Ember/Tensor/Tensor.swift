@@ -113,8 +113,12 @@ public final class Tensor {
     public var version: Int { storage.version }
 }
 
+/// The strides of every contiguous 1-D tensor, shared so small tensors skip an allocation.
+private let vectorStrides = [1]
+
 /// Row-major strides for a shape.
 @inline(__always) func contiguousStrides(_ shape: [Int]) -> [Int] {
+    if shape.count <= 1 { return shape.isEmpty ? [] : vectorStrides }
     var strides = [Int](repeating: 1, count: shape.count)
     var step = 1
     var index = shape.count - 1

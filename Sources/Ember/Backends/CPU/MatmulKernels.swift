@@ -3,74 +3,80 @@
 import CDNNL
 
 extension CPUBackend {
-    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
-        let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
+    func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
+        let m = a.rows, n = b.columns, k = a.columns
         if out.count == 0 { return }
         if k == 0 { fill(out, with: 0); return }
-        switch a.dtype {
+        switch a.tensor.dtype {
         case .float32:
             if m * n * k <= 4096 {
                 loopMatmul(a, b, out, Float.self)
             } else {
-                sgemmBatched(a, b, out, batch: batch, m: m, n: n, k: k)
+                sgemmBatched(a, b, out)
             }
         case .float64: loopMatmul(a, b, out, Double.self)
         case .int64: loopMatmul(a, b, out, Int64.self)
         case .int32: loopMatmul(a, b, out, Int32.self)
         case .uint8: loopMatmul(a, b, out, UInt8.self)
-        default: preconditionFailure("matmul: not defined for \(a.dtype) tensors")
+        default: preconditionFailure("matmul: not defined for \(a.tensor.dtype) tensors")
         }
     }
 
     /// How one matrix operand is passed to a BLAS-style gemm: transposed or not, and its
     /// leading dimension. Nil when the layout needs a copy first.
-    private func gemmLayout(rows: Int, columns: Int, rowStride: Int, columnStride: Int) -> (transposed: Bool, leading: Int)? {
-        if (columnStride == 1 || columns == 1) && (rows == 1 || rowStride >= columns) {
-            return (false, rows == 1 ? max(columns, 1) : rowStride)
+    private func gemmLayout(_ x: MatrixBatch) -> (transposed: Bool, leading: Int)? {
+        let (rows, columns) = (x.rows, x.columns)
+        if (x.columnStride == 1 || columns == 1) && (rows == 1 || x.rowStride >= columns) {
+            return (false, rows == 1 ? max(columns, 1) : x.rowStride)
         }
-        if (rowStride == 1 || rows == 1) && (columns == 1 || columnStride >= rows) {
-            return (true, columns == 1 ? max(rows, 1) : columnStride)
+        if (x.rowStride == 1 || rows == 1) && (columns == 1 || x.columnStride >= rows) {
+            return (true, columns == 1 ? max(rows, 1) : x.columnStride)
         }
         return nil
     }
 
-    private func sgemmBatched(_ a: Tensor, _ b: Tensor, _ out: Tensor, batch: Int, m: Int, n: Int, k: Int) {
+    /// A contiguous copy of a matrix batch.
+    private func packed(_ x: MatrixBatch) -> MatrixBatch {
+        let view = Tensor(storage: x.tensor.storage, shape: [x.count, x.rows, x.columns],
+                          strides: [x.batchStride, x.rowStride, x.columnStride], offset: x.tensor.offset, dtype: x.tensor.dtype)
+        let copy = Tensor(uninitializedShape: view.shape, dtype: view.dtype)
+        self.copy(view, into: copy)
+        return MatrixBatch(tensor: copy, count: x.count, batchStride: x.rows * x.columns,
+                           rows: x.rows, rowStride: x.columns, columns: x.columns, columnStride: 1)
+    }
+
+    private func sgemmBatched(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor) {
+        let m = a.rows, n = b.columns, k = a.columns
         var a = a, b = b
-        var layoutA = gemmLayout(rows: m, columns: k, rowStride: a.strides[1], columnStride: a.strides[2])
+        var layoutA = gemmLayout(a)
         if layoutA == nil {
-            a = copyContiguous(a)
-            layoutA = (false, k)
+            a = packed(a)
+            layoutA = gemmLayout(a)
         }
-        var layoutB = gemmLayout(rows: k, columns: n, rowStride: b.strides[1], columnStride: b.strides[2])
+        var layoutB = gemmLayout(b)
         if layoutB == nil {
-            b = copyContiguous(b)
-            layoutB = (false, n)
+            b = packed(b)
+            layoutB = gemmLayout(b)
         }
-        let pa = a.pointer(Float.self), pb = b.pointer(Float.self), pc = out.pointer(Float.self)
-        for index in 0..<batch {
+        let pa = a.tensor.pointer(Float.self), pb = b.tensor.pointer(Float.self), pc = out.pointer(Float.self)
+        for index in 0..<a.count {
             let status = dnnl_sgemm(CChar(UInt8(ascii: layoutA!.transposed ? "T" : "N")),
                                     CChar(UInt8(ascii: layoutB!.transposed ? "T" : "N")),
                                     Int64(m), Int64(n), Int64(k), 1,
-                                    pa + index * a.strides[0], Int64(layoutA!.leading),
-                                    pb + index * b.strides[0], Int64(layoutB!.leading),
+                                    pa + index * a.batchStride, Int64(layoutA!.leading),
+                                    pb + index * b.batchStride, Int64(layoutB!.leading),
                                     0, pc + index * m * n, Int64(n))
             precondition(status == dnnl_success, "matmul: oneDNN sgemm failed with status \(status.rawValue)")
         }
     }
 
-    private func copyContiguous(_ x: Tensor) -> Tensor {
-        let copy = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
-        self.copy(x, into: copy)
-        return copy
-    }
-
-    /// `out[b] = a[b] · b[b]` with an i-k-j loop whose inner loop runs along rows of `b`
+    /// `out[i] = a[i] · b[i]` with an i-k-j loop whose inner loop runs along rows of `b`
     /// and `out` (vectorisable when they are contiguous). Rows are split across cores.
-    private func loopMatmul<T: TensorScalar & Numeric>(_ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
-        let batch = out.shape[0], m = out.shape[1], n = out.shape[2], k = a.shape[2]
-        let pa = a.pointer(T.self), pb = b.pointer(T.self), pc = out.pointer(T.self)
-        let (sab, sam, sak) = (a.strides[0], a.strides[1], a.strides[2])
-        let (sbb, sbk, sbn) = (b.strides[0], b.strides[1], b.strides[2])
+    private func loopMatmul<T: TensorScalar & Numeric>(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor, _: T.Type) {
+        let batch = a.count, m = a.rows, n = b.columns, k = a.columns
+        let pa = a.tensor.pointer(T.self), pb = b.tensor.pointer(T.self), pc = out.pointer(T.self)
+        let (sab, sam, sak) = (a.batchStride, a.rowStride, a.columnStride)
+        let (sbb, sbk, sbn) = (b.batchStride, b.rowStride, b.columnStride)
         parallelChunks(batch * m, minimum: max(1, 32768 / max(n * k, 1))) { rows in
             for row in rows {
                 let bi = row / m, i = row % m
