@@ -12,8 +12,10 @@ let package = Package(
     targets: [
         // oneDNN (Debian: libdnnl-dev), used for matrix products on the CPU.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        // Thread-local runtime state (grad mode) and small C helpers.
-        .target(name: "CEmberRuntime", path: "Sources/CEmberRuntime"),
+        // Thread-local grad mode, vectorised float32 kernels, and a parallel-for on
+        // libgomp's thread pool (the OpenMP runtime oneDNN already uses).
+        .target(name: "CEmberRuntime", path: "Sources/CEmberRuntime",
+                linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "Ember", dependencies: ["CDNNL", "CEmberRuntime"], path: "Sources/Ember"),
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
         .executableTarget(name: "EmberBench", dependencies: ["Ember"], path: "Benchmarks/EmberBench"),

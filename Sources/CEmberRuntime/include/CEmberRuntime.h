@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include "CEmberKernels.h"
+#include "CEmberParallel.h"
 
 /// Whether operations on this thread record autograd history (default true).
 bool ember_grad_enabled(void);

@@ -59,10 +59,23 @@ final class CPUAllocator: @unchecked Sendable {
             cached -= size
             return pointer
         }
-        let pointer = reused ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        let pointer = reused ?? CPUAllocator.allocateLarge(size)
         return Storage(pointer: pointer, byteCount: byteCount, device: .cpu) { [unowned self] pointer in
             self.giveBack(pointer, size: size)
         }
+    }
+
+    /// Allocates a large block aligned to 2 MiB and asks the kernel to back it with
+    /// transparent huge pages (far fewer TLB misses when streaming through it; the same
+    /// advice PyTorch's CPU allocator gives).
+    private static func allocateLarge(_ size: Int) -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        let hugePage = 2 << 20
+        guard posix_memalign(&raw, size >= hugePage ? hugePage : 64, size) == 0, let pointer = raw else {
+            fatalError("CPU allocator: out of memory allocating \(size) bytes")
+        }
+        if size >= hugePage { _ = madvise(pointer, size, MADV_HUGEPAGE) }
+        return pointer
     }
 
     private func giveBack(_ pointer: UnsafeMutableRawPointer, size: Int) {
@@ -72,7 +85,7 @@ final class CPUAllocator: @unchecked Sendable {
             cached += size
             return true
         }
-        if !keep { pointer.deallocate() }
+        if !keep { free(pointer) }
     }
 
     /// Frees cached blocks until the cache fits its limit.
@@ -89,6 +102,6 @@ final class CPUAllocator: @unchecked Sendable {
             }
             return out
         }
-        for pointer in released { pointer.deallocate() }
+        for pointer in released { free(pointer) }
     }
 }

@@ -1,16 +1,20 @@
-// Splitting CPU work across cores, only above a size threshold.
-import Dispatch
+// Splitting CPU work across cores, only above a size threshold, on OpenMP's thread pool.
+import CEmberRuntime
 import Foundation
 
 /// Global CPU threading settings.
 public enum Threading {
-    /// Threads Ember's own CPU kernels use (oneDNN follows `OMP_NUM_THREADS`).
-    /// Defaults to the number of active cores.
+    /// Threads Ember's own CPU kernels use; they run on OpenMP's pool, which oneDNN shares
+    /// (oneDNN itself follows `OMP_NUM_THREADS`). Defaults to `OMP_NUM_THREADS` when set,
+    /// else the number of active cores.
     ///
     /// ```swift
     /// Threading.threadCount = 1   // run elementwise kernels single-threaded
     /// ```
-    public static var threadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public static var threadCount: Int = {
+        if let value = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = Int(value), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Elements below which an elementwise kernel stays on the calling thread.
     public static var minimumParallelElements = 1 << 16
@@ -28,11 +32,27 @@ func parallelChunks(_ total: Int, minimum: Int = Threading.minimumParallelElemen
     }
     let chunks = min(threads, (total + minimum / 2 - 1) / max(minimum / 2, 1))
     let perChunk = (total + chunks - 1) / chunks
+    runChunks(chunks, threads: threads) { chunk in
+        let start = chunk * perChunk
+        let end = min(total, start + perChunk)
+        if start < end { body(start..<end) }
+    }
+}
+
+/// The closure a parallel region runs, reachable from C through an opaque pointer.
+private final class ChunkJob {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+}
+
+/// Runs `body(chunk)` for every chunk in `0..<chunks` on up to `threads` OpenMP threads.
+private func runChunks(_ chunks: Int, threads: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * perChunk
-            let end = min(total, start + perChunk)
-            if start < end { body(start..<end) }
+        let job = ChunkJob(body)
+        withExtendedLifetime(job) {
+            ember_parallel_for(chunks, UInt32(threads), { context, chunk in
+                Unmanaged<ChunkJob>.fromOpaque(context!).takeUnretainedValue().body(chunk)
+            }, Unmanaged.passUnretained(job).toOpaque())
         }
     }
 }
@@ -48,11 +68,9 @@ func parallelChunksIndexed(_ total: Int, minimum: Int = Threading.minimumParalle
     }
     let chunks = min(threads, (total + minimum / 2 - 1) / max(minimum / 2, 1))
     let perChunk = (total + chunks - 1) / chunks
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = chunk * perChunk
-            body(chunk, start..<min(total, start + perChunk))
-        }
+    runChunks(chunks, threads: threads) { chunk in
+        let start = chunk * perChunk
+        body(chunk, start..<min(total, start + perChunk))
     }
     return chunks
 }
