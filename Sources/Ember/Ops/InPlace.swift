@@ -4,7 +4,7 @@
 
 extension Tensor {
     /// Checks that writing into this tensor in place is allowed under autograd.
-    private func checkInPlace(op: String) {
+    func checkInPlace(op: String) {
         guard GradMode.isEnabled else { return }
         precondition(!(isLeaf && requiresGradFlag),
                      "\(op): a leaf tensor that requires grad is being used in an in-place operation; wrap it in noGrad { } (as optimizers do) or use an out-of-place op")
@@ -14,7 +14,7 @@ extension Tensor {
 
     /// Writes `result` (same shape) into this tensor's memory and, when recording,
     /// makes this tensor the output of `result`'s graph node.
-    private func assign(_ result: Tensor) {
+    func assign(_ result: Tensor) {
         device.backend.copy(result, into: self)
         bumpVersion()
         if result.requiresGradFlag && GradMode.isEnabled {
@@ -36,7 +36,9 @@ extension Tensor {
     /// Applies `op(self, other)` and stores the result in place.
     private func applyInPlace(_ op: (Tensor, Tensor) -> Tensor, _ other: Tensor, name: String) {
         checkInPlace(op: name)
-        let promoted = resultType(self, other)
+        var promoted = resultType(self, other)
+        // True division of integers gives a float, which an integer tensor cannot hold.
+        if name == "div_" && !promoted.isFloatingPoint { promoted = .defaultFloat }
         precondition(promoted.category <= dtype.category,
                      "\(name): result type \(promoted) can't be cast to the desired output type \(dtype)")
         let shape = broadcastShapes(self.shape, other.shape, op: name)
@@ -73,6 +75,11 @@ extension Tensor {
     public static func -= (lhs: inout Tensor, rhs: Double) { lhs -= lhs.scalar(rhs) }
     public static func *= (lhs: inout Tensor, rhs: Double) { lhs *= lhs.scalar(rhs) }
     public static func /= (lhs: inout Tensor, rhs: Double) { lhs /= lhs.scalar(rhs) }
+    // Integer scalars stay integer (`intTensor += 1` keeps int64), as Python ints do in PyTorch.
+    public static func += (lhs: inout Tensor, rhs: Int) { lhs += lhs.scalar(rhs) }
+    public static func -= (lhs: inout Tensor, rhs: Int) { lhs -= lhs.scalar(rhs) }
+    public static func *= (lhs: inout Tensor, rhs: Int) { lhs *= lhs.scalar(rhs) }
+    public static func /= (lhs: inout Tensor, rhs: Int) { lhs /= lhs.scalar(rhs) }
 
     /// `self += alpha * other`, in place; returns self.
     @discardableResult

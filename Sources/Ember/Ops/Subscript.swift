@@ -150,6 +150,10 @@ extension Tensor {
     }
 
     private func assignIndexed(_ indices: [TensorIndex], _ value: Tensor) {
+        if GradMode.isEnabled && (requiresGradFlag || value.requiresGradFlag) {
+            assignIndexedRecording(indices, value)
+            return
+        }
         let (view, advanced) = basicView(indices)
         guard let advanced else {
             noGrad { _ = view.copy_(value) }
@@ -167,5 +171,18 @@ extension Tensor {
         device.backend.scatter(expandedSource, dim: advanced.dim,
                                index: positions.reshape(indexShape).broadcastView(to: target), into: base, accumulate: false)
         bumpVersion()
+    }
+
+    /// Subscript assignment under autograd: the selected positions are found by indexing a
+    /// tensor of flat positions the same way, and the write becomes a differentiable
+    /// scatter (gradient to `value` through the written positions, to the old content
+    /// everywhere else), onto which this tensor is rebased.
+    private func assignIndexedRecording(_ indices: [TensorIndex], _ value: Tensor) {
+        checkInPlace(op: "index_put_")
+        precondition(isContiguous, "index_put_: assigning through a subscript under autograd needs a contiguous tensor")
+        let positions = Tensor.arange(0, Double(count), device: device).reshape(shape).indexed(indices)
+        let source = value.to(dtype).expand(positions.shape).reshape([-1])
+        let updated = reshape([-1]).scatter(dim: 0, index: positions.reshape([-1]), source: source).reshape(shape)
+        assign(updated)
     }
 }
