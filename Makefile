@@ -15,10 +15,10 @@ demo: deps
 build: deps
 	swift build --build-tests
 
-# Builds once, then runs the whole test suite.
+# Builds once, then runs the whole test suite (XCTest; Ember has no Swift Testing suites).
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --disable-swift-testing
 
 # Ember vs PyTorch side by side (creates .venv-bench with PyTorch from PyPI if missing).
 bench: deps
