@@ -13,7 +13,9 @@ extension Tensor {
             let compute = dtype.isFloatingPoint ? DType.float64 : dtype
             let a = self.to(compute), b = other.to(compute)
             if !compute.isFloatingPoint { return a.eq(b) }
-            let close = (a - b).abs().le(b.abs() * rtol + atol)
+            // As PyTorch: only a finite difference can be within tolerance (inf vs 1 is not close).
+            let difference = (a - b).abs()
+            let close = difference.le(b.abs() * rtol + atol).logicalAnd(isFinite(difference))
             let same = a.eq(b)   // covers equal infinities
             var result = close.logicalOr(same)
             if equalNaN { result = result.logicalOr(isNaN(a).logicalAnd(isNaN(b))) }

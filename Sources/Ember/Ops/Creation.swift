@@ -155,7 +155,9 @@ extension Tensor {
         precondition(steps >= 0, "linspace: number of steps must be non-negative, got \(steps)")
         let step = steps > 1 ? (end - start) / Double(steps - 1) : 0
         // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
-        let values = (0..<steps).map { i in i < steps / 2 ? start + step * Double(i) : end - step * Double(steps - 1 - i) }
+        // (one step gives `start`, as PyTorch does)
+        let values = steps == 1 ? [start]
+            : (0..<steps).map { i in i < steps / 2 ? start + step * Double(i) : end - step * Double(steps - 1 - i) }
         return Tensor(values, shape: [steps], dtype: dtype, device: device)
     }
 
