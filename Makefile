@@ -1,11 +1,12 @@
 # Ember developer commands. `make demo` and `make test` are the README's two set-up commands.
 .PHONY: deps demo build test bench fixtures clean
 
-# System packages Ember needs (Debian): oneDNN for CPU math.
+# System packages Ember needs (Debian): oneDNN for CPU math, zlib for gzipped datasets.
+PACKAGES := libdnnl-dev zlib1g-dev
 deps:
-	@if ! dpkg -s libdnnl-dev >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y libdnnl-dev; \
-		else sudo apt-get update && sudo apt-get install -y libdnnl-dev; fi; \
+	@if ! dpkg -s $(PACKAGES) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $(PACKAGES); \
+		else sudo apt-get update && sudo apt-get install -y $(PACKAGES); fi; \
 	fi
 
 # Builds Ember and runs the autograd demo.

@@ -6,20 +6,42 @@ let package = Package(
     name: "Ember",
     products: [
         .library(name: "Ember", targets: ["Ember"]),
+        .library(name: "EmberNN", targets: ["EmberNN"]),
+        .library(name: "EmberOptim", targets: ["EmberOptim"]),
+        .library(name: "EmberData", targets: ["EmberData"]),
+        .executable(name: "ember", targets: ["EmberCLI"]),
         .executable(name: "autograd-demo", targets: ["AutogradDemo"]),
         .executable(name: "ember-bench", targets: ["EmberBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // oneDNN (Debian: libdnnl-dev), used for matrix products on the CPU.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        // zlib (Debian: zlib1g-dev), for gzipped dataset files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Thread-local grad mode, vectorised float32 kernels, and a parallel-for on
         // libgomp's thread pool (the OpenMP runtime oneDNN already uses).
         .target(name: "CEmberRuntime", path: "Sources/CEmberRuntime",
                 linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "Ember", dependencies: ["CDNNL", "CEmberRuntime"], path: "Sources/Ember"),
+        .target(name: "EmberNN", dependencies: ["Ember"], path: "Sources/EmberNN"),
+        .target(name: "EmberOptim", dependencies: ["Ember"], path: "Sources/EmberOptim"),
+        .target(name: "EmberData", dependencies: ["Ember", "CZlib"], path: "Sources/EmberData"),
+        .executableTarget(name: "EmberCLI",
+                          dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/EmberCLI"),
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
-        .executableTarget(name: "EmberBench", dependencies: ["Ember"], path: "Benchmarks/EmberBench"),
+        .executableTarget(name: "EmberBench", dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData"],
+                          path: "Benchmarks/EmberBench"),
         .testTarget(name: "EmberTests", dependencies: ["Ember"], path: "Tests/EmberTests",
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberNNTests", dependencies: ["Ember", "EmberNN"], path: "Tests/EmberNNTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberOptimTests", dependencies: ["Ember", "EmberNN", "EmberOptim"], path: "Tests/EmberOptimTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests"),
     ]
 )

@@ -1,0 +1,2 @@
+// zlib (Debian package zlib1g-dev installs it under /usr/include).
+#include <zlib.h>

@@ -1,0 +1,2 @@
+// The `ember` command-line tool (filled in by the training issue).
+print("ember: no commands yet")

@@ -1,0 +1,2 @@
+// Datasets and data loading.
+import Ember

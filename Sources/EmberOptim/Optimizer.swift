@@ -1,0 +1,2 @@
+// Optimizers and learning-rate schedulers.
+import Ember
