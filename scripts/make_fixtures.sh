@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates Tests/EmberTests/Fixtures/parity.json, the PyTorch reference results that
-# Tests/EmberTests/PyTorchParityTests.swift checks Ember against.
+# Regenerates the reference fixtures: Tests/EmberTests/Fixtures/parity.json (the PyTorch
+# results that Tests/EmberTests/PyTorchParityTests.swift checks Ember against) and the
+# safetensors reference files.
 #
 # Usage (from anywhere):  bash scripts/make_fixtures.sh      (or: make fixtures)
 #
@@ -12,7 +13,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv-ref"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple \
-        "torch==2.13.0+cpu" numpy
+    # The quick CPU-only build where pip offers it, plain torch otherwise.
+    "$VENV/bin/pip" install "torch==2.13.0+cpu" numpy safetensors \
+        || "$VENV/bin/pip" install torch numpy safetensors
 fi
 "$VENV/bin/python" "$ROOT/scripts/make_fixtures.py" "$@"
+"$VENV/bin/python" "$ROOT/scripts/make_safetensors_fixtures.py"
