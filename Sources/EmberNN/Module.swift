@@ -63,7 +63,7 @@ open class Module: CustomStringConvertible {
         case let tensor as Tensor:
             found.parameters.append((label, tensor))
         case let buffer as Buffer:
-            let name = label.hasPrefix("_") ? String(label.dropFirst()) : label
+            let name = buffer.name ?? (label.hasPrefix("_") ? String(label.dropFirst()) : label)
             found.buffers.append((name, buffer))
         case let module as Module:
             found.children.append((label, module))
@@ -331,10 +331,17 @@ public struct StateDictError: Error, CustomStringConvertible {
 /// Saved state of a module that is not trained (e.g. batch norm's running mean), as
 /// PyTorch's `register_buffer`. Non-persistent buffers are left out of state dicts.
 ///
+/// A buffer is named after its property unless `name` is given: Swift properties are
+/// camelCase while PyTorch's buffer names are often snake_case, so `name` keeps state-dict
+/// keys identical to PyTorch's (`running_mean`) without un-Swifty property names. A module
+/// may also hold a `Buffer?` directly (not as a wrapper) for state that exists only in some
+/// configurations; a nil one is left out, as PyTorch's `register_buffer(name, None)`.
+///
 /// ```swift
 /// final class Counter: Module {
 ///     @Buffer var steps = Tensor.zeros([1])
 ///     @Buffer(persistent: false) var cache = Tensor.zeros([0])
+///     @Buffer(name: "num_calls") var numCalls = Tensor.zeros([1])
 /// }
 /// ```
 @propertyWrapper
@@ -343,10 +350,14 @@ public final class Buffer {
     public var value: Tensor
     /// Whether state dicts include it.
     public let persistent: Bool
+    /// The name used in state dicts and `namedBuffers()`; nil uses the property's name.
+    public let name: String?
 
-    public init(wrappedValue: Tensor, persistent: Bool = true) {
+    /// Wraps `wrappedValue`; `name` overrides the property's name in state dicts.
+    public init(wrappedValue: Tensor, persistent: Bool = true, name: String? = nil) {
         self.value = wrappedValue
         self.persistent = persistent
+        self.name = name
     }
 
     public var wrappedValue: Tensor {

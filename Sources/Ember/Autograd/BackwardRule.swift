@@ -24,6 +24,11 @@ enum BackwardRule {
     // Linear algebra and indexing
     case matmul
     case gather(dim: Int), scatter(dim: Int), scatterAdd(dim: Int), maskedFill
+    // Convolution and pooling (each gradient is itself a differentiable op)
+    case convolution(ConvolutionGeometry), convolutionBackwardInput(ConvolutionGeometry)
+    case convolutionBackwardWeight(ConvolutionGeometry)
+    case maxPool(spatialRank: Int), maxPoolBackward(spatialRank: Int)
+    case avgPool(PoolingGeometry), avgPoolBackward(PoolingGeometry)
     // User-defined
     case custom(CustomFunctionRecord)
 
@@ -98,6 +103,12 @@ enum BackwardRule {
         case .scatter: return "ScatterBackward0"
         case .scatterAdd: return "ScatterAddBackward0"
         case .maskedFill: return "MaskedFillBackward0"
+        case .convolution: return "ConvolutionBackward0"
+        case .convolutionBackwardInput, .convolutionBackwardWeight: return "ConvolutionBackwardBackward0"
+        case .maxPool(let r): return "MaxPool\(r)DWithIndicesBackward0"
+        case .maxPoolBackward(let r): return "MaxPool\(r)DWithIndicesBackwardBackward0"
+        case .avgPool(let g): return "AvgPool\(g.spatialRank)DBackward0"
+        case .avgPoolBackward(let g): return "AvgPool\(g.spatialRank)DBackwardBackward0"
         case .custom(let record): return record.name
         }
     }

@@ -178,6 +178,29 @@ enum Derivatives {
             return [g, node.needsGradient(1) ? g.gather(dim: dim, index: s[0]) : nil]
         case .maskedFill:
             return [Tensor.where(s[0], Tensor.zerosLike(g), g)]
+        case .convolution(let geometry):
+            let (x, w) = (s[0], s[1])
+            return [node.needsGradient(0) ? convolutionInputGradient(g, weight: w, geometry, inputShape: x.shape) : nil,
+                    node.needsGradient(1) ? convolutionWeightGradient(g, input: x, geometry, weightShape: w.shape) : nil,
+                    node.inputs.count > 2 && node.needsGradient(2) ? g.sum(dims: [0] + Array(2..<g.rank)) : nil]
+        case .convolutionBackwardInput(let geometry):
+            // out = convᵀ(gy, w): linear in each operand.
+            let (gy, w) = (s[0], s[1])
+            return [node.needsGradient(0) ? convolutionForward(g, w, nil, geometry) : nil,
+                    node.needsGradient(1) ? convolutionWeightGradient(gy, input: g, geometry, weightShape: w.shape) : nil]
+        case .convolutionBackwardWeight(let geometry):
+            let (gy, x) = (s[0], s[1])
+            return [node.needsGradient(0) ? convolutionForward(x, g, nil, geometry) : nil,
+                    node.needsGradient(1) ? convolutionInputGradient(gy, weight: g, geometry, inputShape: x.shape) : nil]
+        case .maxPool:
+            return [maxPoolInputGradient(g, indices: s[0], inputShape: inputShape)]
+        case .maxPoolBackward:
+            let indices = s[0]
+            return [g.flatten(startDim: 2).gather(dim: 2, index: indices.flatten(startDim: 2)).reshape(indices.shape)]
+        case .avgPool(let geometry):
+            return [avgPoolInputGradient(g, geometry, inputShape: inputShape)]
+        case .avgPoolBackward(let geometry):
+            return [avgPoolForward(g, geometry, outputShape: inputShape)]
         case .custom(let record):
             return record.backward(s, g)
         }

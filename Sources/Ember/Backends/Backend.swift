@@ -66,6 +66,70 @@ public enum CumulativeOp: Hashable {
     case sum, prod
 }
 
+/// The geometry of a 1-D or 2-D convolution, one entry per spatial dimension (outermost
+/// first). Tensors are `(N, C, W)` or `(N, C, H, W)`; weights `(outC, inC / groups, [kH,] kW)`.
+///
+/// ```swift
+/// // 3×3 kernel, stride 2, one pixel of zero padding on every side
+/// let g = ConvolutionGeometry(stride: [2, 2], paddingBefore: [1, 1], paddingAfter: [1, 1],
+///                             dilation: [1, 1], groups: 1)
+/// ```
+public struct ConvolutionGeometry: Hashable {
+    /// Step between neighbouring output positions, per spatial dim.
+    public var stride: [Int]
+    /// Zeros added before (top/left) and after (bottom/right) each spatial dim.
+    public var paddingBefore: [Int], paddingAfter: [Int]
+    /// Spacing between kernel taps (1 = dense), per spatial dim.
+    public var dilation: [Int]
+    /// Channel groups: input and output channels split into `groups` independent blocks.
+    public var groups: Int
+
+    /// Creates a geometry; all arrays have one entry per spatial dim.
+    public init(stride: [Int], paddingBefore: [Int], paddingAfter: [Int], dilation: [Int], groups: Int) {
+        self.stride = stride
+        self.paddingBefore = paddingBefore
+        self.paddingAfter = paddingAfter
+        self.dilation = dilation
+        self.groups = groups
+    }
+
+    /// Number of spatial dims (1 or 2).
+    public var spatialRank: Int { stride.count }
+
+    /// Output length along spatial dim `d` for an input of length `input` and a kernel of
+    /// `kernel` taps: `⌊(input + before + after − dilation·(kernel − 1) − 1) / stride⌋ + 1`.
+    public func outputSize(_ d: Int, input: Int, kernel: Int) -> Int {
+        (input + paddingBefore[d] + paddingAfter[d] - dilation[d] * (kernel - 1) - 1) / stride[d] + 1
+    }
+}
+
+/// The geometry of a 1-D or 2-D pooling window over `(N, C, [H,] W)` tensors, one entry
+/// per spatial dimension. The output size comes from the output tensor's shape, so
+/// PyTorch's `ceilMode` needs no field here (see `avgPool` for how windows are clipped).
+///
+/// ```swift
+/// let g = PoolingGeometry(kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1])
+/// ```
+public struct PoolingGeometry: Hashable {
+    /// Window size, step, implicit padding on both sides, and tap spacing per spatial dim.
+    public var kernel: [Int], stride: [Int], padding: [Int], dilation: [Int]
+    /// For average pooling: divide by the window size including padding (PyTorch's
+    /// `count_include_pad`) rather than by the number of input elements it covers.
+    public var countIncludePad: Bool
+
+    /// Creates a geometry; all arrays have one entry per spatial dim.
+    public init(kernel: [Int], stride: [Int], padding: [Int], dilation: [Int], countIncludePad: Bool = true) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.countIncludePad = countIncludePad
+    }
+
+    /// Number of spatial dims (1 or 2).
+    public var spatialRank: Int { kernel.count }
+}
+
 /// The primitives a device implements; everything else in Ember is written on `Tensor`
 /// in terms of these. Arguments are tensors on this backend's device. Unless a method
 /// says otherwise, `out` is a fresh contiguous tensor of the result shape, and inputs
@@ -101,4 +165,31 @@ public protocol Backend: AnyObject {
     func scatter(_ source: Tensor, dim: Int, index: Tensor, into destination: Tensor, accumulate: Bool)
     /// Softmax (or log-softmax) along the last dimension of a contiguous floating tensor.
     func softmax(_ x: Tensor, log: Bool, into out: Tensor)
+
+    // Convolution and pooling. All tensors here are contiguous and of one floating dtype
+    // (float32 or float64); spatial rank 1 or 2, as `geometry` says.
+
+    /// `out = conv(input, weight) + bias`: input `(N, C, [H,] W)`, weight
+    /// `(O, C / groups, [kH,] kW)`, optional bias `(O)`, out `(N, O, [oH,] oW)` sized by
+    /// `ConvolutionGeometry.outputSize` (cross-correlation, as PyTorch).
+    func convolution(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry, into out: Tensor)
+    /// The gradient of `convolution` with respect to its input (a transposed convolution):
+    /// `gradInput` has the input's shape and is overwritten.
+    func convolutionBackwardInput(_ gradOutput: Tensor, weight: Tensor, geometry: ConvolutionGeometry, into gradInput: Tensor)
+    /// The gradient of `convolution` with respect to its weight: `gradWeight` has the
+    /// weight's shape and is overwritten.
+    func convolutionBackwardWeight(_ gradOutput: Tensor, input: Tensor, geometry: ConvolutionGeometry, into gradWeight: Tensor)
+    /// Max pooling: writes each window's maximum to `out` and, to `indices` (int64, `out`'s
+    /// shape), its flat position within the input plane (`h · W + w`), as PyTorch's
+    /// `return_indices`. Padding never wins; NaN does.
+    func maxPool(_ input: Tensor, geometry: PoolingGeometry, into out: Tensor, indices: Tensor)
+    /// The gradient of `maxPool`: `gradInput` (the input's shape) is overwritten with
+    /// zeros plus, at every recorded index, the sum of the output gradients that chose it.
+    func maxPoolBackward(_ gradOutput: Tensor, indices: Tensor, into gradInput: Tensor)
+    /// Average pooling. A window starts at `o·stride − padding`, ends `kernel` later but
+    /// no further than `input + padding`; its divisor is that span (`countIncludePad`) or
+    /// the part of it inside the input.
+    func avgPool(_ input: Tensor, geometry: PoolingGeometry, into out: Tensor)
+    /// The gradient of `avgPool`: `gradInput` (the input's shape) is overwritten.
+    func avgPoolBackward(_ gradOutput: Tensor, geometry: PoolingGeometry, into gradInput: Tensor)
 }

@@ -100,7 +100,7 @@ extension Tensor {
         return try load(npyData: data, source: path)
     }
 
-    /// Reads a `.npy` file at a path (see ``load(npy:)-swift.type.method``).
+    /// Reads a `.npy` file at a path (see `load(npy:)`).
     ///
     /// ```swift
     /// let x = try Tensor.load(npyPath: "features.npy")
@@ -452,7 +452,9 @@ enum NpyFormat {
             switch c {
             case "'", "\"": return .string(try parseString())
             case "(": return .tuple(try parseTuple())
-            case "[": return .list
+            case "[":
+                try skipList()
+                return .list
             default:
                 let word = parseWord()
                 switch word {
@@ -461,6 +463,19 @@ enum NpyFormat {
                 default: throw fail("unexpected value '\(word.isEmpty ? String(c) : word)'")
                 }
             }
+        }
+
+        /// Skips a bracketed list (a structured dtype's fields), strings included.
+        mutating func skipList() throws {
+            var depth = 0
+            while position < text.count {
+                let c = text[position]
+                if c == "'" || c == "\"" { _ = try parseString(); continue }
+                position += 1
+                if c == "[" || c == "(" { depth += 1 }
+                if c == "]" || c == ")" { depth -= 1; if depth == 0 { return } }
+            }
+            throw fail("unterminated list")
         }
 
         mutating func parseTuple() throws -> [Int] {

@@ -1,0 +1,84 @@
+// Gradient checks (float64, central finite differences) of the functional layers:
+// linear, bilinear, batchNorm (training and evaluation), layerNorm, groupNorm, embedding,
+// dropout and dropout2d.
+import XCTest
+import Ember
+@testable import EmberNN
+
+final class LayerGradcheckTests: XCTestCase {
+    override func setUp() { manualSeed(77) }
+
+    private func leaf(_ shape: [Int], scale: Double = 1, shift: Double = 0) -> Tensor {
+        let t = Tensor.randn(shape, dtype: .float64) * scale + shift
+        return t.detach().requiresGrad(true)
+    }
+
+    private func check(_ name: String, _ inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line,
+                       _ function: @escaping ([Tensor]) -> Tensor) {
+        let result = gradcheck(function, inputs: inputs)
+        XCTAssertTrue(result.passed, "\(name): \(result.message)", file: file, line: line)
+        XCTAssertLessThan(result.maxAbsoluteError, 1e-5, name, file: file, line: line)
+    }
+
+    func testLinearGradients() {
+        check("linear", [leaf([2, 3, 4]), leaf([5, 4]), leaf([5])]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        check("linear without bias", [leaf([4]), leaf([3, 4])]) { linear($0[0], weight: $0[1]) }
+    }
+
+    func testBilinearGradients() {
+        check("bilinear", [leaf([3, 2]), leaf([3, 4]), leaf([5, 2, 4]), leaf([5])]) {
+            bilinear($0[0], $0[1], weight: $0[2], bias: $0[3])
+        }
+        check("bilinear batched", [leaf([2, 2, 3]), leaf([2, 2, 2]), leaf([2, 3, 2])]) { bilinear($0[0], $0[1], weight: $0[2]) }
+    }
+
+    func testBatchNormTrainingGradients() {
+        check("batch_norm training 2-D", [leaf([5, 3]), leaf([3]), leaf([3])]) {
+            batchNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true)
+        }
+        check("batch_norm training 4-D", [leaf([2, 3, 2, 2]), leaf([3]), leaf([3])]) {
+            batchNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true)
+        }
+    }
+
+    func testBatchNormEvaluationGradients() {
+        let mean = Tensor.randn([3], dtype: .float64), variance = Tensor.rand([3], dtype: .float64) + 0.5
+        check("batch_norm eval", [leaf([4, 3, 2]), leaf([3]), leaf([3])]) {
+            batchNorm($0[0], runningMean: mean, runningVar: variance, weight: $0[1], bias: $0[2], training: false)
+        }
+    }
+
+    func testLayerNormGradients() {
+        check("layer_norm", [leaf([2, 3, 4]), leaf([3, 4]), leaf([3, 4])]) {
+            layerNorm($0[0], normalizedShape: [3, 4], weight: $0[1], bias: $0[2])
+        }
+        check("layer_norm without affine", [leaf([3, 5], scale: 2, shift: 1)]) { layerNorm($0[0], normalizedShape: [5]) }
+    }
+
+    func testGroupNormGradients() {
+        check("group_norm", [leaf([2, 4, 3]), leaf([4]), leaf([4])]) {
+            groupNorm($0[0], numGroups: 2, weight: $0[1], bias: $0[2])
+        }
+        check("group_norm 4-D, one group", [leaf([2, 2, 2, 2])]) { groupNorm($0[0], numGroups: 1) }
+    }
+
+    func testEmbeddingGradients() {
+        let ids = Tensor([0, 3, 3, 1, 4, 0] as [Int64], shape: [2, 3])
+        check("embedding with repeated indices", [leaf([5, 2])]) { embedding(ids, weight: $0[0]) }
+    }
+
+    func testEmbeddingPaddingRowGetsAZeroGradientAndOthersTheRightOne() {
+        let weight = leaf([4, 2])
+        let ids = Tensor([1, 2, 2, 0] as [Int64])
+        let y = embedding(ids, weight: weight, paddingIdx: 2)
+        XCTAssertEqual(doubleValues(y[1]), doubleValues(weight[2]), "the padding row's value is returned")
+        let upstream = Tensor([1, 2, 3, 4, 5, 6, 7, 8] as [Double], shape: [4, 2])
+        y.backward(gradient: upstream)
+        XCTAssertEqual(doubleValues(weight.grad!), [7, 8, 1, 2, 0, 0, 0, 0])
+    }
+
+    func testDropoutGradients() {
+        check("dropout", [leaf([4, 5])]) { dropout($0[0], p: 0.3, generator: Generator(seed: 5)) }
+        check("dropout2d", [leaf([2, 3, 2, 2])]) { dropout2d($0[0], p: 0.5, generator: Generator(seed: 6)) }
+    }
+}
