@@ -5,18 +5,28 @@ workload prints one JSON line on stdout:
     {"impl":"torch","workload":"add16","seconds":1.2e-06,"inner":...,"reps":...}
 `seconds` is the median time of one call (per-op / per-iteration for the tiny workloads,
 which are timed as a loop of many calls divided by the loop length).
+The peak-memory check prints {"impl":"torch","workload":"peak_rss_train","vmhwm_kib":...};
+it reads the process-wide peak (VmHWM), so run it alone (`--only peak_rss_train`), as run.sh does.
+
+Fashion-MNIST comes from the gzipped IDX files in /usr/share/datasets/fashion-mnist (Debian
+package dataset-fashion-mnist), read with gzip + numpy (torchvision is not used).
 
 Usage: torch_bench.py [--only name,name,...] [--mem-ops N] [--threads N]
 """
 import argparse
+import gzip
 import json
 import statistics
 import sys
 import time
 
+import numpy as np
 import torch
+from torch import nn
 
-WORKLOADS = ["add16", "mlp16", "matmul1024", "matmul4096", "fma10m", "softmax4096", "sum10m", "rss_tiny_ops"]
+WORKLOADS = ["add16", "mlp16", "matmul1024", "matmul4096", "fma10m", "softmax4096", "sum10m", "rss_tiny_ops",
+             "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train"]
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 
 def measure(body, rep_seconds=0.05, min_reps=7, max_reps=31, budget=3.0, warm_calls=3):
@@ -52,6 +62,66 @@ def resident_kib():
     return -1
 
 
+def peak_resident_kib():
+    """VmHWM (peak resident set size) of this process in KiB, from /proc/self/status."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
+def load_fashion_mnist(root=FASHION_MNIST):
+    """The training split as (float32 [60000, 1, 28, 28] in [0, 1], int64 [60000]), read from
+    the gzipped IDX files with gzip + numpy (what torchvision's FashionMNIST + ToTensor gives)."""
+    with gzip.open(f"{root}/train-images-idx3-ubyte.gz", "rb") as f:
+        raw = f.read()
+    n, h, w = (int.from_bytes(raw[i:i + 4], "big") for i in (4, 8, 12))
+    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, 1, h, w)
+    images = torch.from_numpy(pixels.astype(np.float32)).div_(255)
+    del raw, pixels
+    with gzip.open(f"{root}/train-labels-idx1-ubyte.gz", "rb") as f:
+        raw = f.read()
+    labels = torch.from_numpy(np.frombuffer(raw, dtype=np.uint8, offset=8).astype(np.int64))
+    return images, labels
+
+
+def make_mlp(flatten):
+    """784-512-512-10 with ReLU (with a leading Flatten for [N, 1, 28, 28] images)."""
+    layers = [nn.Flatten()] if flatten else []
+    return nn.Sequential(*layers, nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                         nn.Linear(512, 10))
+
+
+def make_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def train_step(model, optim, x, y):
+    optim.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optim.step()
+
+
+def train_epoch(model, optim, loader):
+    """One epoch of the Fashion-MNIST MLP: batch 128, shuffled, SGD lr 0.05 momentum 0.9."""
+    for images, labels in loader:
+        train_step(model, optim, images, labels)
+
+
+def fashion_mlp_setup():
+    images, labels = load_fashion_mnist()
+    model = make_mlp(flatten=True)
+    optim = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=128,
+                                         shuffle=True, num_workers=0)
+    return model, optim, loader
+
+
 def emit(**fields):
     print(json.dumps({"impl": "torch", **fields}), flush=True)
 
@@ -75,6 +145,18 @@ def main():
     torch.set_num_threads(args.threads)
     emit(workload="_info", threads=torch.get_num_threads(), version=torch.__version__)
     torch.manual_seed(0)
+
+    # Peak memory of a training process: load Fashion-MNIST, train the MLP one epoch, report
+    # VmHWM. First, since VmHWM is process-wide; meaningful only alone (`--only peak_rss_train`).
+    if wanted("peak_rss_train"):
+        start = time.perf_counter()
+        rss_start = resident_kib()
+        model, optim, loader = fashion_mlp_setup()
+        rss_loaded = resident_kib()
+        train_epoch(model, optim, loader)
+        emit(workload="peak_rss_train", vmhwm_kib=peak_resident_kib(), rss_start_kib=rss_start,
+             rss_loaded_kib=rss_loaded, rss_end_kib=resident_kib(), alone=int(only == {"peak_rss_train"}),
+             seconds_total=time.perf_counter() - start)
 
     # Per-op overhead: x + x on 16 float32.
     if wanted("add16"):
@@ -133,6 +215,28 @@ def main():
         emit(workload="rss_tiny_ops", ops_first=first, ops_total=args.mem_ops, rss_start_kib=before,
              rss_first_kib=rss_first, rss_total_kib=rss_all, growth_kib=rss_all - rss_first,
              seconds_total=time.perf_counter() - start)
+
+    # One MLP train step: 784-512-512-10, batch 256 (fixed random input and labels), SGD lr 0.01
+    # momentum 0.9, cross-entropy.
+    if wanted("mlp_step"):
+        model = make_mlp(flatten=False)
+        optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x, y = torch.randn(256, 784), torch.randint(0, 10, (256,))
+        report("mlp_step", measure(lambda: train_step(model, optim, x, y), rep_seconds=0, budget=3))
+
+    # One CNN train step: batch 128 of [1, 28, 28] (fixed random input and labels), Adam lr 1e-3.
+    if wanted("cnn_step"):
+        model = make_cnn()
+        optim = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x, y = torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,))
+        report("cnn_step", measure(lambda: train_step(model, optim, x, y), rep_seconds=0, budget=3))
+
+    # One Fashion-MNIST epoch of the MLP (Flatten first) through torch's DataLoader
+    # (TensorDataset, batch 128, shuffle, num_workers=0). One warm-up epoch, then 3 timed epochs.
+    if wanted("mlp_epoch"):
+        model, optim, loader = fashion_mlp_setup()
+        report("mlp_epoch", measure(lambda: train_epoch(model, optim, loader), rep_seconds=0, min_reps=3,
+                                    max_reps=3, warm_calls=1))
 
 
 if __name__ == "__main__":

@@ -6,10 +6,17 @@
 // which are timed as a loop of many calls divided by the loop length).
 // The memory check prints {"impl":"ember","workload":"rss_tiny_ops","rss_1m_kib":..,...}.
 //
+// The peak-memory check prints {"impl":"ember","workload":"peak_rss_train","vmhwm_kib":..,...};
+// it reads the process-wide peak (VmHWM), so run it alone (`--only peak_rss_train`), as run.sh does.
+//
 // Usage: ember-bench [--only name,name,...] [--mem-ops N] [--quick N] [--list]
-// --quick N: warm up, then 3 repetitions of N calls each (for profiling, not for numbers).
+// --quick N: warm up, then 3 repetitions of N calls each (for profiling, not for numbers;
+// for mlp_epoch and peak_rss_train, N is ignored: one epoch).
 // The workloads and their PyTorch twins (Benchmarks/torch_bench.py) must stay identical.
 import Ember
+import EmberData
+import EmberNN
+import EmberOptim
 import Foundation
 
 #if canImport(Glibc)
@@ -37,13 +44,14 @@ func measure(repSeconds: Double = 0.05, minReps: Int = 7, maxReps: Int = 31, bud
     // Warm-up: at least `warmCalls` calls and at least ~0.2 s.
     if quick { // --quick: a few short repetitions, for profilers (callgrind, perf)
         for _ in 0..<warmCalls { body() }
+        let inner = quickSingle ? 1 : quickInner
         var samples: [Double] = []
         for _ in 0..<3 {
             let start = now()
-            for _ in 0..<quickInner { body() }
-            samples.append((now() - start) / Double(quickInner))
+            for _ in 0..<inner { body() }
+            samples.append((now() - start) / Double(inner))
         }
-        return (median(samples), quickInner, 3)
+        return (median(samples), inner, 3)
     }
     var calls = 0
     let warmStart = now()
@@ -77,6 +85,16 @@ func residentKiB() -> Int {
     return -1
 }
 
+/// Peak resident set size of this process in KiB (VmHWM from /proc/self/status).
+func peakResidentKiB() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let digits = line.dropFirst(6).filter { $0.isNumber }
+        return Int(digits) ?? -1
+    }
+    return -1
+}
+
 // MARK: - Output
 
 func emit(_ fields: [(String, Any)]) {
@@ -104,6 +122,7 @@ var only: Set<String>? = nil
 var memOps = 10_000_000
 nonisolated(unsafe) var quick = false
 nonisolated(unsafe) var quickInner = 1000
+nonisolated(unsafe) var quickSingle = false   // --quick for the epoch workloads: one call per repetition
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let arg = arguments.next() {
     switch arg {
@@ -113,7 +132,7 @@ while let arg = arguments.next() {
         quick = true
         if let n = Int(arguments.next() ?? "") { quickInner = n }
     case "--list":
-        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops")
+        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train")
         exit(0)
     default:
         FileHandle.standardError.write("ember-bench: unknown argument \(arg)\n".data(using: .utf8)!)
@@ -130,6 +149,71 @@ if let value = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"], let n = I
 emit([("impl", "ember"), ("workload", "_info"), ("threads", Threading.threadCount)])
 
 manualSeed(0)
+
+// MARK: - Training models (shared by the training workloads)
+
+/// 784-512-512-10 with ReLU (with a leading Flatten for [N, 1, 28, 28] images).
+func makeMLP(flatten: Bool) -> Sequential {
+    Sequential {
+        if flatten { Flatten() }
+        Linear(784, 512)
+        ReLU()
+        Linear(512, 512)
+        ReLU()
+        Linear(512, 10)
+    }
+}
+
+/// conv(1→32, 3, pad 1)-ReLU-maxpool 2-conv(32→64, 3, pad 1)-ReLU-maxpool 2-flatten-linear(3136→128)-ReLU-linear(128→10).
+func makeCNN() -> Sequential {
+    Sequential {
+        Conv2d(1, 32, kernelSize: 3, padding: 1)
+        ReLU()
+        MaxPool2d(kernelSize: 2)
+        Conv2d(32, 64, kernelSize: 3, padding: 1)
+        ReLU()
+        MaxPool2d(kernelSize: 2)
+        Flatten()
+        Linear(3136, 128)
+        ReLU()
+        Linear(128, 10)
+    }
+}
+
+func loadFashionMNIST() -> FashionMNIST {
+    do { return try FashionMNIST(split: .train) } catch {
+        FileHandle.standardError.write("ember-bench: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+}
+
+/// One epoch of the Fashion-MNIST MLP: batch 128, shuffled, SGD lr 0.05 momentum 0.9.
+func trainEpoch(_ model: Module, _ optim: Optimizer, _ loader: DataLoader<FashionMNIST, (Tensor, Tensor)>) {
+    for (images, labels) in loader {
+        optim.zeroGrad()
+        let loss = crossEntropy(model(images), labels)
+        loss.backward()
+        optim.step()
+    }
+}
+
+// MARK: - Peak memory of a training process (first, since VmHWM is process-wide)
+
+// Load Fashion-MNIST (train split), train the MLP one epoch, report VmHWM. Meaningful only
+// as the only workload of its process: run.sh runs it as `--only peak_rss_train`.
+if wanted("peak_rss_train") {
+    let start = now()
+    let rssStart = residentKiB()
+    let data = loadFashionMNIST()
+    let rssLoaded = residentKiB()
+    let model = makeMLP(flatten: true)
+    let optim = SGD(model.parameters(), lr: 0.05, momentum: 0.9)
+    let loader = DataLoader(data, batchSize: 128, shuffle: true, numWorkers: 0, seed: 0)
+    trainEpoch(model, optim, loader)
+    emit([("impl", "ember"), ("workload", "peak_rss_train"), ("vmhwm_kib", peakResidentKiB()),
+          ("rss_start_kib", rssStart), ("rss_loaded_kib", rssLoaded), ("rss_end_kib", residentKiB()),
+          ("alone", only == ["peak_rss_train"] ? 1 : 0), ("seconds_total", now() - start)])
+}
 
 // MARK: - Workloads
 
@@ -191,4 +275,47 @@ if wanted("rss_tiny_ops") {
     emit([("impl", "ember"), ("workload", "rss_tiny_ops"), ("ops_first", first), ("ops_total", memOps),
           ("rss_start_kib", before), ("rss_first_kib", rssFirst), ("rss_total_kib", rssAll),
           ("growth_kib", rssAll - rssFirst), ("seconds_total", now() - start)])
+}
+
+// MARK: - Training
+
+// One MLP train step: 784-512-512-10, batch 256 (fixed random input and labels), SGD lr 0.01
+// momentum 0.9, cross-entropy.
+if wanted("mlp_step") {
+    let model = makeMLP(flatten: false)
+    let optim = SGD(model.parameters(), lr: 0.01, momentum: 0.9)
+    let x = Tensor.randn([256, 784]), y = Tensor.randint(0, 10, [256])
+    report("mlp_step", measure(repSeconds: 0, budget: 3) {
+        optim.zeroGrad()
+        let loss = crossEntropy(model(x), y)
+        loss.backward()
+        optim.step()
+    })
+}
+
+// One CNN train step: batch 128 of [1, 28, 28] (fixed random input and labels), Adam lr 1e-3.
+if wanted("cnn_step") {
+    let model = makeCNN()
+    let optim = Adam(model.parameters(), lr: 1e-3)
+    let x = Tensor.randn([128, 1, 28, 28]), y = Tensor.randint(0, 10, [128])
+    report("cnn_step", measure(repSeconds: 0, budget: 3) {
+        optim.zeroGrad()
+        let loss = crossEntropy(model(x), y)
+        loss.backward()
+        optim.step()
+    })
+}
+
+// One Fashion-MNIST epoch of the MLP (Flatten first) through the DataLoader: 60000 training
+// images, batch 128, shuffled, SGD lr 0.05 momentum 0.9. One warm-up epoch, then 3 timed epochs.
+if wanted("mlp_epoch") {
+    let data = loadFashionMNIST()
+    let model = makeMLP(flatten: true)
+    let optim = SGD(model.parameters(), lr: 0.05, momentum: 0.9)
+    let loader = DataLoader(data, batchSize: 128, shuffle: true, numWorkers: 0, seed: 0)
+    quickSingle = true
+    report("mlp_epoch", measure(repSeconds: 0, minReps: 3, maxReps: 3, warmCalls: 1) {
+        trainEpoch(model, optim, loader)
+    })
+    quickSingle = false
 }

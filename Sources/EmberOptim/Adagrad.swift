@@ -61,7 +61,8 @@ public final class Adagrad: Optimizer {
         ])
     }
 
-    override class func argumentError(in options: [String: Double]) -> String? {
+    /// PyTorch's argument checks for this optimizer (see ``Optimizer/argumentError(in:)``).
+    override public class func argumentError(in options: [String: Double]) -> String? {
         if let message = super.argumentError(in: options) { return message }
         if !isNonNegative(options["lr_decay"]) { return "Invalid lr_decay value: \(options["lr_decay"]!)" }
         if !isNonNegative(options["weight_decay"]) { return "Invalid weight_decay value: \(options["weight_decay"]!)" }

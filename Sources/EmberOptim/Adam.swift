@@ -74,7 +74,8 @@ public class Adam: Optimizer {
         ])
     }
 
-    override class func argumentError(in options: [String: Double]) -> String? {
+    /// PyTorch's argument checks for this optimizer (see ``Optimizer/argumentError(in:)``).
+    override public class func argumentError(in options: [String: Double]) -> String? {
         if let message = super.argumentError(in: options) { return message }
         if !isNonNegative(options["eps"]) { return "Invalid epsilon value: \(options["eps"]!)" }
         for (index, key) in ["beta1", "beta2"].enumerated() {
@@ -115,7 +116,7 @@ public class Adam: Optimizer {
 
         let biasCorrection1 = 1 - pow(beta1, Double(step))
         let biasCorrection2 = 1 - pow(beta2, Double(step))
-        let stepSize = lr / biasCorrection1
+        let stepSizeNeg = -(lr / biasCorrection1)
         let biasCorrection2Sqrt = biasCorrection2.squareRoot()
 
         var second = expAvgSq
@@ -125,8 +126,12 @@ public class Adam: Optimizer {
             state["max_exp_avg_sq"] = maxExpAvgSq
             second = maxExpAvgSq
         }
-        let denom = second.sqrt() / biasCorrection2Sqrt + group.value("eps")
-        param.add_(expAvg / denom, alpha: -stepSize)
+        // A zero learning rate leaves θ as it is (the folded form below would divide by zero).
+        if stepSizeNeg == 0 { return }
+        // PyTorch's capturable form of θ − s·m/(√v/√c₂ + ε): the step size −s is folded
+        // into the denominator, which saves a pass over the parameter.
+        let denom = second.sqrt() / (biasCorrection2Sqrt * stepSizeNeg) + group.value("eps") / stepSizeNeg
+        param.add_(expAvg / denom)
     }
 }
 

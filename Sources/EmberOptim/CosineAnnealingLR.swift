@@ -42,7 +42,7 @@ public final class CosineAnnealingLR: LRScheduler {
         precondition(tMax > 0, "CosineAnnealingLR: tMax must be positive, got \(tMax)")
         self.tMax = tMax
         self.etaMin = etaMin
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// The recursive form (see the type's description).

@@ -33,7 +33,7 @@ public final class StepLR: LRScheduler {
         precondition(stepSize > 0, "StepLR: stepSize must be positive, got \(stepSize)")
         self.stepSize = stepSize
         self.gamma = gamma
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// The current rates, times γ when the epoch is a nonzero multiple of `stepSize`.
@@ -74,7 +74,7 @@ public final class MultiStepLR: LRScheduler {
     public init(_ optimizer: Optimizer, milestones: [Int], gamma: Double = 0.1) {
         self.milestones = milestones.sorted()
         self.gamma = gamma
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// The current rates, times γⁿ when the epoch is a milestone listed n times.
@@ -113,7 +113,7 @@ public final class ExponentialLR: LRScheduler {
     ///   - gamma: the decay factor γ.
     public init(_ optimizer: Optimizer, gamma: Double) {
         self.gamma = gamma
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// The current rates times γ (unchanged on the initial step).
@@ -164,7 +164,7 @@ public final class LinearLR: LRScheduler {
         self.startFactor = startFactor
         self.endFactor = endFactor
         self.totalIters = totalIters
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// The recursive form (see the type's description).

@@ -39,23 +39,32 @@ open class LRScheduler {
     /// True during the initial step taken on creation.
     var isInitial = false
 
-    /// Records `"initial_lr"` in each group and takes the initial step.
+    /// Records `"initial_lr"` in each group and takes the initial step; a subclass sets
+    /// its own properties first, then calls this.
     ///
     /// - Parameter optimizer: the optimizer to schedule.
-    public convenience init(optimizer: Optimizer) {
-        self.init(optimizer: optimizer, takesInitialStep: true)
+    public init(optimizer: Optimizer) {
+        self.optimizer = optimizer
+        baseLRs = Self.recordInitialLRs(optimizer)
+        lastEpoch = -1
+        initialStep()
     }
 
     /// Records `"initial_lr"` in each group, then takes the initial step unless told not to
     /// (``SequentialLR`` takes it on a child instead).
     init(optimizer: Optimizer, takesInitialStep: Bool) {
         self.optimizer = optimizer
+        baseLRs = Self.recordInitialLRs(optimizer)
+        lastEpoch = -1
+        if takesInitialStep { initialStep() }
+    }
+
+    /// Sets each group's `"initial_lr"` to its rate unless already set; returns them all.
+    static func recordInitialLRs(_ optimizer: Optimizer) -> [Double] {
         for index in optimizer.paramGroups.indices where optimizer.paramGroups[index]["initial_lr"] == nil {
             optimizer.paramGroups[index]["initial_lr"] = optimizer.paramGroups[index].lr
         }
-        baseLRs = optimizer.paramGroups.map { $0["initial_lr"]! }
-        lastEpoch = -1
-        if takesInitialStep { initialStep() }
+        return optimizer.paramGroups.map { $0.value("initial_lr") }
     }
 
     /// Takes the step to epoch 0 that creation performs (`_initial_step`).

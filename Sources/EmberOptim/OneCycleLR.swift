@@ -138,7 +138,7 @@ public final class OneCycleLR: LRScheduler {
                 optimizer.paramGroups[index]["base_momentum"] = baseMomentum
             }
         }
-        super.init(optimizer: optimizer, takesInitialStep: true)
+        super.init(optimizer: optimizer)
     }
 
     /// Interpolates from `start` to `end` at fraction `pct` of a phase.

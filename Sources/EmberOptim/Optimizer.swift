@@ -49,15 +49,19 @@ public struct ParamGroup {
     }
 
     /// A hyperparameter the optimizer relies on; stops with a message naming it if missing.
+    ///
+    /// ```swift
+    /// let momentum = group.value("momentum")
+    /// ```
     @inline(__always)
-    func value(_ key: String) -> Double {
+    public func value(_ key: String) -> Double {
         guard let value = options[key] else { preconditionFailure("ParamGroup: hyperparameter \"\(key)\" is missing") }
         return value
     }
 
-    /// A flag hyperparameter (stored as 0 or 1).
+    /// A flag hyperparameter (stored as 0 or 1), e.g. `group.flag("nesterov")`.
     @inline(__always)
-    func flag(_ key: String) -> Bool { value(key) != 0 }
+    public func flag(_ key: String) -> Bool { value(key) != 0 }
 }
 
 /// The state an optimizer keeps for one parameter: a step count (for optimizers that
@@ -166,7 +170,11 @@ open class Optimizer {
     /// (`"Invalid learning rate: -1.0"`) or nil. Subclasses add their own checks.
     ///
     /// - Parameter options: hyperparameters by PyTorch name.
-    class func argumentError(in options: [String: Double]) -> String? {
+    ///
+    /// ```swift
+    /// SGD.argumentError(in: ["lr": -1])   // "Invalid learning rate: -1.0"
+    /// ```
+    open class func argumentError(in options: [String: Double]) -> String? {
         guard let lr = options["lr"] else { return "\(self): a learning rate (\"lr\") is required" }
         if !(lr >= 0) { return "Invalid learning rate: \(lr)" }
         return nil
@@ -202,7 +210,7 @@ open class Optimizer {
     /// loss.backward()
     /// optimizer.step()
     /// ```
-    public func step() {
+    open func step() {
         noGrad {
             for group in paramGroups {
                 for param in group.params {

@@ -72,7 +72,8 @@ public final class RMSprop: Optimizer {
         ])
     }
 
-    override class func argumentError(in options: [String: Double]) -> String? {
+    /// PyTorch's argument checks for this optimizer (see ``Optimizer/argumentError(in:)``).
+    override public class func argumentError(in options: [String: Double]) -> String? {
         if let message = super.argumentError(in: options) { return message }
         if !isNonNegative(options["eps"]) { return "Invalid epsilon value: \(options["eps"]!)" }
         if !isNonNegative(options["momentum"]) { return "Invalid momentum value: \(options["momentum"]!)" }

@@ -64,7 +64,8 @@ public final class SGD: Optimizer {
         ])
     }
 
-    override class func argumentError(in options: [String: Double]) -> String? {
+    /// PyTorch's argument checks for this optimizer (see ``Optimizer/argumentError(in:)``).
+    override public class func argumentError(in options: [String: Double]) -> String? {
         if let message = super.argumentError(in: options) { return message }
         if !isNonNegative(options["momentum"]) { return "Invalid momentum value: \(options["momentum"]!)" }
         if !isNonNegative(options["weight_decay"]) { return "Invalid weight_decay value: \(options["weight_decay"]!)" }

@@ -97,6 +97,17 @@ final class OptimizerBehaviourTests: XCTestCase {
         XCTAssertEqual(moved[1], 2.1, accuracy: 1e-7)
     }
 
+    func testAdamWithZeroLearningRateLeavesParametersFinite() {
+        let a = Tensor([1.0, 2.0, 3.0], shape: [3])
+        let optimizer = Adam([a], lr: 0)
+        a.grad = Tensor([0.0, 1.0, -2.0], shape: [3])
+        optimizer.step()
+        optimizer.step()
+        XCTAssertEqual(a.asArray(Double.self), [1.0, 2.0, 3.0])
+        XCTAssertEqual(optimizer.state(for: a)?.step, 2)
+        XCTAssertEqual(optimizer.state(for: a)?["exp_avg"]?.asArray(Double.self)[1] ?? 0, 0.19, accuracy: 1e-12)
+    }
+
     // MARK: zeroGrad
 
     func testZeroGradSetsGradientsToNilByDefault() {

@@ -144,7 +144,11 @@ extension Tensor {
     /// ```
     public func save(npy url: URL) throws {
         let data = try NpyFormat.encode(self, destination: url.path)
-        try AtomicFileWriter.write(data, to: url)
+        do {
+            try writeAtomically(data, to: url)
+        } catch let error as FileWriteError {
+            throw TensorIOError(.writeFailed, path: url.path, error.reason)
+        }
     }
 
     /// Writes the tensor to a `.npy` file at a path (see ``save(npy:)``).
@@ -154,50 +158,6 @@ extension Tensor {
     /// ```
     public func save(npyPath path: String) throws {
         try save(npy: URL(fileURLWithPath: path))
-    }
-}
-
-// MARK: - Atomic writes
-
-@inline(__always) private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
-}
-
-/// Writes files atomically: a temporary file in the destination's directory, flushed with
-/// `fsync`, then `rename`d over the destination.
-enum AtomicFileWriter {
-    static func write(_ data: Data, to url: URL) throws {
-        let path = url.path
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        let temporary = (directory as NSString).appendingPathComponent(
-            ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw TensorIOError(.writeFailed, path: path, "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
-        }
-        var failure: String? = nil
-        data.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = posixWrite(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write failed after \(written) of \(raw.count) bytes: \(String(cString: strerror(errno)))"
-                    return
-                }
-                written += n
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
-        if close(fd) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
-        if failure == nil && rename(temporary, path) != 0 {
-            failure = "cannot rename the temporary file into place: \(String(cString: strerror(errno)))"
-        }
-        if let failure {
-            unlink(temporary)
-            throw TensorIOError(.writeFailed, path: path, failure)
-        }
     }
 }
 
