@@ -5,7 +5,9 @@
 # workload on both (alternating Ember / PyTorch per workload so machine load drifts hit
 # both alike), for BENCH_ROUNDS rounds, then prints a table of median times and
 # Ember÷PyTorch ratios vs targets. Each side's time is its best (lowest) per-round median:
-# on a shared 2-core machine other processes only ever add time.
+# on a shared 2-core machine other processes only ever add time. The training peak-memory
+# check (peak_rss_train) runs as its own process per side in every round; its row compares
+# peak resident memory (VmHWM), not time.
 #
 # Environment knobs:
 #   BENCH_THREADS   threads for both sides (default 2)
@@ -22,7 +24,7 @@ MEM_OPS="${BENCH_MEM_OPS:-10000000}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 SCRATCH="${BENCH_SCRATCH:-.build-bench}"
 VENV=.venv-bench
-WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops"
+WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train"
 if [ -n "${BENCH_ONLY:-}" ]; then WORKLOADS="${BENCH_ONLY//,/ }"; fi
 
 # 1. Ember, release build.
@@ -46,9 +48,13 @@ RESULTS="$SCRATCH/bench-results.jsonl"
 mkdir -p "$SCRATCH"
 : > "$RESULTS"
 export OMP_NUM_THREADS="$THREADS"
-TIMED=""; RSS=""
+TIMED=""; RSS=""; PEAK=""
 for w in $WORKLOADS; do
-    if [ "$w" = rss_tiny_ops ]; then RSS=1; else TIMED="${TIMED:+$TIMED,}$w"; fi
+    case "$w" in
+        rss_tiny_ops) RSS=1 ;;
+        peak_rss_train) PEAK=1 ;;   # VmHWM is process-wide: always a process of its own
+        *) TIMED="${TIMED:+$TIMED,}$w" ;;
+    esac
 done
 run_both() {  # run_both WORKLOADS(comma-separated)
     "$EMBER_BIN" --only "$1" --mem-ops "$MEM_OPS" | tee -a "$RESULTS" >&2
@@ -60,6 +66,10 @@ for round in $(seq 1 "$ROUNDS"); do
         echo "== round $round/$ROUNDS: $w" >&2
         run_both "$w"
     done
+    if [ -n "$PEAK" ]; then
+        echo "== round $round/$ROUNDS: peak_rss_train (own process per side)" >&2
+        run_both peak_rss_train
+    fi
 done
 if [ -n "$RSS" ]; then
     echo "== memory check: $MEM_OPS tiny ops" >&2
@@ -81,6 +91,8 @@ for line in open(path):
         rows.setdefault(r["workload"], {})[r["impl"]] = r
         if "seconds" in r:
             rounds.setdefault(r["workload"], {}).setdefault(r["impl"], []).append(r["seconds"])
+        if r["workload"] == "peak_rss_train":
+            rounds.setdefault(r["workload"], {}).setdefault(r["impl"], []).append(r["vmhwm_kib"])
 
 # workload -> (description, target for Ember÷PyTorch)
 SPEC = [
@@ -91,7 +103,12 @@ SPEC = [
     ("fma10m", "a * b + c, 10M float32", 1.0),
     ("softmax4096", "softmax over rows of [4096, 4096]", 1.0),
     ("sum10m", "sum of 10M float32", 1.0),
+    ("mlp_step", "MLP 784-512-512-10 train step, batch 256, SGD momentum", 0.9),
+    ("cnn_step", "CNN train step, batch 128 of [1, 28, 28], Adam", 1.0),
+    ("mlp_epoch", "Fashion-MNIST MLP epoch through the DataLoader, batch 128", 0.9),
 ]
+# Peak resident memory (VmHWM) of a process loading Fashion-MNIST and training the MLP one epoch.
+PEAK_TARGET = 0.5
 
 def fmt(s):
     if s is None: return "-"
@@ -105,7 +122,7 @@ tv = info.get("torch", {}).get("version", "?")
 n_rounds = max((len(v) for w in rounds.values() for v in w.values()), default=0)
 print(f"Ember vs PyTorch {tv}, {threads} threads, {n_rounds} round(s): best per-round median time per side;")
 print("ratio = Ember / PyTorch (lower is better); last column: the ratio in each round")
-header = f"{'workload':<13} {'Ember':>11} {'PyTorch':>11} {'ratio':>7} {'target':>7}  {'result':<7} per-round ratios"
+header = f"{'workload':<14} {'Ember':>11} {'PyTorch':>11} {'ratio':>7} {'target':>7}  {'result':<7} per-round ratios"
 print(header)
 print("-" * len(header))
 met_all = True
@@ -120,7 +137,28 @@ for name, desc, target in SPEC:
     met_all &= ok
     rs = f"{ratio:.3f}" if ratio is not None else "-"
     per = " ".join(f"{a / b:.2f}" for a, b in zip(es, ts))
-    print(f"{name:<13} {fmt(e):>11} {fmt(t):>11} {rs:>7} {'<= ' + str(target):>7}  {'met' if ok else 'MISSED':<7} {per}")
+    print(f"{name:<14} {fmt(e):>11} {fmt(t):>11} {rs:>7} {'<= ' + str(target):>7}  {'met' if ok else 'MISSED':<7} {per}")
+
+if "peak_rss_train" in rows:
+    es = rounds.get("peak_rss_train", {}).get("ember", [])
+    ts = rounds.get("peak_rss_train", {}).get("torch", [])
+    e = min(es) if es else None
+    t = min(ts) if ts else None
+    ratio = e / t if e and t else None
+    ok = ratio is not None and ratio <= PEAK_TARGET
+    met_all &= ok
+    rs = f"{ratio:.3f}" if ratio is not None else "-"
+    per = " ".join(f"{a / b:.2f}" for a, b in zip(es, ts))
+    mib = lambda k: "-" if k is None else f"{k / 1024:.1f} MiB"
+    print()
+    print("Memory: peak RSS (VmHWM) of a process that loads Fashion-MNIST and trains the MLP one epoch; lowest per side")
+    print(f"{'peak_rss_train':<14} {mib(e):>11} {mib(t):>11} {rs:>7} {'<= ' + str(PEAK_TARGET):>7}  {'met' if ok else 'MISSED':<7} {per}")
+    for impl in ("ember", "torch"):
+        r = rows["peak_rss_train"].get(impl)
+        if r:
+            print(f"  {impl:<6} start {mib(r['rss_start_kib'])}, after loading {mib(r['rss_loaded_kib'])} "
+                  f"(peak so far {mib(r.get('vmhwm_loaded_kib'))}), after the epoch {mib(r['rss_end_kib'])}; "
+                  f"{r['seconds_total']:.1f} s")
 
 if "rss_tiny_ops" in rows:
     print()

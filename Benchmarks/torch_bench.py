@@ -152,10 +152,10 @@ def main():
         start = time.perf_counter()
         rss_start = resident_kib()
         model, optim, loader = fashion_mlp_setup()
-        rss_loaded = resident_kib()
+        rss_loaded, hwm_loaded = resident_kib(), peak_resident_kib()
         train_epoch(model, optim, loader)
         emit(workload="peak_rss_train", vmhwm_kib=peak_resident_kib(), rss_start_kib=rss_start,
-             rss_loaded_kib=rss_loaded, rss_end_kib=resident_kib(), alone=int(only == {"peak_rss_train"}),
+             rss_loaded_kib=rss_loaded, vmhwm_loaded_kib=hwm_loaded, rss_end_kib=resident_kib(), alone=int(only == {"peak_rss_train"}),
              seconds_total=time.perf_counter() - start)
 
     # Per-op overhead: x + x on 16 float32.

@@ -205,13 +205,13 @@ if wanted("peak_rss_train") {
     let start = now()
     let rssStart = residentKiB()
     let data = loadFashionMNIST()
-    let rssLoaded = residentKiB()
+    let rssLoaded = residentKiB(), hwmLoaded = peakResidentKiB()
     let model = makeMLP(flatten: true)
     let optim = SGD(model.parameters(), lr: 0.05, momentum: 0.9)
     let loader = DataLoader(data, batchSize: 128, shuffle: true, numWorkers: 0, seed: 0)
     trainEpoch(model, optim, loader)
     emit([("impl", "ember"), ("workload", "peak_rss_train"), ("vmhwm_kib", peakResidentKiB()),
-          ("rss_start_kib", rssStart), ("rss_loaded_kib", rssLoaded), ("rss_end_kib", residentKiB()),
+          ("rss_start_kib", rssStart), ("rss_loaded_kib", rssLoaded), ("vmhwm_loaded_kib", hwmLoaded), ("rss_end_kib", residentKiB()),
           ("alone", only == ["peak_rss_train"] ? 1 : 0), ("seconds_total", now() - start)])
 }
 

@@ -81,6 +81,8 @@ ALWAYS_INLINE v16f tanh16(v16f x) {
 
 ALWAYS_INLINE v16f sigmoid16(v16f x) { return splat(1.0f) / (splat(1.0f) + exp16(-x)); }
 
+ALWAYS_INLINE v16f sqrt16(v16f x) { return __builtin_elementwise_sqrt(x); }
+
 #define DEFINE_MAP(name, function)                                             \
     ALWAYS_INLINE void name##_body(const float *x, float *y, long n) {         \
         long i = 0;                                                            \
@@ -90,6 +92,7 @@ ALWAYS_INLINE v16f sigmoid16(v16f x) { return splat(1.0f) / (splat(1.0f) + exp16
 DEFINE_MAP(exp, exp16)
 DEFINE_MAP(tanh, tanh16)
 DEFINE_MAP(sigmoid, sigmoid16)
+DEFINE_MAP(sqrt, sqrt16)
 
 ALWAYS_INLINE void softmax_rows_body(const float *x, float *y, long rows, long columns, int log_mode) {
     for (long row = 0; row < rows; row++) {
@@ -165,6 +168,7 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void exp_##suffix(const float *x, float *y, long n) { exp_body(x, y, n); } \
     __attribute__((target(features))) static void tanh_##suffix(const float *x, float *y, long n) { tanh_body(x, y, n); } \
     __attribute__((target(features))) static void sigmoid_##suffix(const float *x, float *y, long n) { sigmoid_body(x, y, n); } \
+    __attribute__((target(features))) static void sqrt_##suffix(const float *x, float *y, long n) { sqrt_body(x, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
     __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
 
@@ -198,6 +202,7 @@ static isa_t isa(void) {
 void ember_exp_f32(const float *x, float *y, long n) { DISPATCH(exp, x, y, n) }
 void ember_tanh_f32(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n) }
 void ember_sigmoid_f32(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n) }
+void ember_sqrt_f32(const float *x, float *y, long n) { DISPATCH(sqrt, x, y, n) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
     DISPATCH(softmax, x, y, rows, columns, log_mode)
 }

@@ -9,6 +9,10 @@ enum FashionMNISTArchitecture: String, CaseIterable {
     /// conv(1→32, 3, pad 1)-ReLU-maxpool 2-conv(32→64, 3, pad 1)-ReLU-maxpool 2-linear(3136→128)-ReLU-linear(128→10).
     case cnn
 
+    /// Standardises a batch of [0, 1] images with the training set's pixel mean and
+    /// standard deviation (0.2860 and 0.3530).
+    static func normalize(_ images: Tensor) -> Tensor { (images - 0.2860) / 0.3530 }
+
     /// A freshly initialised model (PyTorch's default initialisation).
     func makeModel() -> Module {
         switch self {

@@ -85,6 +85,8 @@ struct Train: ParsableCommand {
             ? SGD(network.parameters(), lr: learningRate, momentum: 0.9)
             : Adam(network.parameters(), lr: learningRate)
         let loader = DataLoader(trainSet, batchSize: batchSize, shuffle: true, numWorkers: workers, seed: seed)
+        // The learning rate follows a cosine from its start value down to 0 over the run.
+        let schedule = CosineAnnealingLR(optim, tMax: epochs * loader.count)
         print("training \(model.rawValue) on Fashion-MNIST: \(trainSet.count) images, \(network.parameterCount) parameters, \(optimizer.rawValue) lr \(learningRate), batch \(batchSize), \(Threading.threadCount) threads")
 
         for epoch in 1...epochs {
@@ -92,10 +94,11 @@ struct Train: ParsableCommand {
             var progress = ProgressBar(total: loader.count, label: "epoch \(epoch)/\(epochs)")
             var runningLoss = 0.0, seen = 0, batches = 0
             for (images, labels) in loader {
-                let loss = crossEntropy(network(images), labels)
+                let loss = crossEntropy(network(FashionMNISTArchitecture.normalize(images)), labels)
                 optim.zeroGrad()
                 loss.backward()
                 optim.step()
+                schedule.step()
                 runningLoss += loss.item(Double.self) * Double(labels.count)
                 seen += labels.count
                 batches += 1
@@ -119,7 +122,7 @@ func evaluate(_ model: Module, on dataset: FashionMNIST, batchSize: Int) -> Doub
     return noGrad {
         var correct = 0
         for (images, labels) in DataLoader(dataset, batchSize: batchSize) {
-            correct += model(images).argmax(dim: 1).eq(labels).sum().item(Int.self)
+            correct += model(FashionMNISTArchitecture.normalize(images)).argmax(dim: 1).eq(labels).sum().item(Int.self)
         }
         return Double(correct) / Double(dataset.count)
     }

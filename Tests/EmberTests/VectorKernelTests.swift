@@ -41,6 +41,15 @@ final class VectorKernelTests: XCTestCase {
         assertClose(y, x.map { 1 / (1 + Foundation.exp(-Double($0))) }, relative: 5e-7, absolute: 1e-37, "sigmoid")
     }
 
+    func testSqrtIsCorrectlyRounded() {
+        let x: [Float] = (0..<1000).map { Float($0) * 0.37 + 1e-30 } + [0, -0.0, .infinity, -1, .nan]
+        let y = sqrt(Tensor(x)).asArray(Float.self)
+        for (value, root) in zip(x, y) {
+            let want = Float(Foundation.sqrt(Double(value)))
+            if want.isNaN { XCTAssertTrue(root.isNaN, "sqrt(\(value))") } else { XCTAssertEqual(root, want, "sqrt(\(value))") }
+        }
+    }
+
     func testSoftmaxRowsSumToOneAndHandleInfinityAndNaN() {
         let columns = 37
         var values: [Float] = (0..<(3 * columns)).map { Float(sin(Double($0)) * 30) }

@@ -1,5 +1,5 @@
-// Vectorised float32 kernels for the hottest CPU loops (exp-family functions, softmax,
-// sums). Each is compiled three times — AVX-512, AVX2+FMA and baseline x86-64 — through
+// Vectorised float32 kernels for the hottest CPU loops (exp-family functions, sqrt,
+// softmax, sums). Each is compiled three times — AVX-512, AVX2+FMA and baseline x86-64 — through
 // function target attributes, and the best one for the running CPU is picked once.
 #ifndef CEMBER_KERNELS_H
 #define CEMBER_KERNELS_H
@@ -10,6 +10,8 @@ void ember_exp_f32(const float *x, float *y, long n);
 void ember_tanh_f32(const float *x, float *y, long n);
 /// y[i] = 1 / (1 + exp(-x[i])).
 void ember_sigmoid_f32(const float *x, float *y, long n);
+/// y[i] = sqrt(x[i]) (correctly rounded, as the hardware instruction).
+void ember_sqrt_f32(const float *x, float *y, long n);
 /// Softmax (log_mode 0) or log-softmax (log_mode 1) of each of `rows` contiguous rows
 /// of `columns` floats; NaN in a row makes the whole row NaN, as in PyTorch.
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode);

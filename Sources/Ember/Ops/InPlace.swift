@@ -34,7 +34,8 @@ extension Tensor {
     }
 
     /// Applies `op(self, other)` and stores the result in place.
-    private func applyInPlace(_ op: (Tensor, Tensor) -> Tensor, _ other: Tensor, name: String) {
+    private func applyInPlace(_ op: (Tensor, Tensor) -> Tensor, _ other: Tensor, name: String,
+                              primitive: BinaryOp? = nil, scale: Double = 1) {
         checkInPlace(op: name)
         var promoted = resultType(self, other)
         // True division of integers gives a float, which an integer tensor cannot hold.
@@ -44,6 +45,16 @@ extension Tensor {
         let shape = broadcastShapes(self.shape, other.shape, op: name)
         precondition(shape == self.shape, "\(name): output with shape \(self.shape) doesn't match the broadcast shape \(shape)")
         let recording = GradMode.isEnabled && (requiresGradFlag || other.requiresGradFlag)
+        if !recording, let primitive, canComputeInPlace(with: other) {
+            // One pass: the backend writes the result straight into this tensor's memory.
+            noGrad {
+                var operand = other.dtype == dtype ? other : other.to(dtype)
+                if scale != 1 { operand = operand * scale }
+                device.backend.binary(primitive, self, operand.broadcastView(to: shape), into: self)
+            }
+            bumpVersion()
+            return
+        }
         if !recording {
             let result = noGrad { op(self, other) }
             device.backend.copy(result, into: self)
@@ -57,6 +68,17 @@ extension Tensor {
         assign(result)
     }
 
+    /// True when `self op= other` can be computed by the backend directly into this tensor:
+    /// a dtype the kernels compute in, on one device, and no partial overlap with `other`
+    /// (an exact alias, as in `x += x`, is fine).
+    private func canComputeInPlace(with other: Tensor) -> Bool {
+        guard dtype.computeType == dtype, other.device == device || other.isWrappedNumber, count > 0 else { return false }
+        if other.storage === storage {
+            return other.offset == offset && other.strides == strides && other.shape == shape
+        }
+        return true
+    }
+
     /// Adds in place: `x += y` writes through every view of `x`'s storage.
     ///
     /// ```swift
@@ -64,13 +86,13 @@ extension Tensor {
     /// var row = x[0]
     /// row += Tensor.ones([2])     // x is now [[1, 1], [0, 0]]
     /// ```
-    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(+, rhs, name: "add_") }
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(+, rhs, name: "add_", primitive: .add) }
     /// Subtracts in place.
-    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(-, rhs, name: "sub_") }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(-, rhs, name: "sub_", primitive: .sub) }
     /// Multiplies in place.
-    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(*, rhs, name: "mul_") }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(*, rhs, name: "mul_", primitive: .mul) }
     /// Divides in place (floating-point tensors).
-    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(/, rhs, name: "div_") }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(/, rhs, name: "div_", primitive: .div) }
     public static func += (lhs: inout Tensor, rhs: Double) { lhs += lhs.scalar(rhs) }
     public static func -= (lhs: inout Tensor, rhs: Double) { lhs -= lhs.scalar(rhs) }
     public static func *= (lhs: inout Tensor, rhs: Double) { lhs *= lhs.scalar(rhs) }
@@ -84,24 +106,24 @@ extension Tensor {
     /// `self += alpha * other`, in place; returns self.
     @discardableResult
     public func add_(_ other: Tensor, alpha: Double = 1) -> Tensor {
-        applyInPlace({ $0.add($1, alpha: alpha) }, other, name: "add_")
+        applyInPlace({ $0.add($1, alpha: alpha) }, other, name: "add_", primitive: .add, scale: alpha)
         return self
     }
     /// `self -= alpha * other`, in place; returns self.
     @discardableResult
     public func sub_(_ other: Tensor, alpha: Double = 1) -> Tensor {
-        applyInPlace({ $0.sub($1, alpha: alpha) }, other, name: "sub_")
+        applyInPlace({ $0.sub($1, alpha: alpha) }, other, name: "sub_", primitive: .sub, scale: alpha)
         return self
     }
     /// `self *= other`, in place; returns self.
     @discardableResult
-    public func mul_(_ other: Tensor) -> Tensor { applyInPlace(*, other, name: "mul_"); return self }
+    public func mul_(_ other: Tensor) -> Tensor { applyInPlace(*, other, name: "mul_", primitive: .mul); return self }
     /// `self *= value`, in place; returns self.
     @discardableResult
-    public func mul_(_ value: Double) -> Tensor { applyInPlace(*, scalar(value), name: "mul_"); return self }
+    public func mul_(_ value: Double) -> Tensor { applyInPlace(*, scalar(value), name: "mul_", primitive: .mul); return self }
     /// `self /= other`, in place; returns self.
     @discardableResult
-    public func div_(_ other: Tensor) -> Tensor { applyInPlace(/, other, name: "div_"); return self }
+    public func div_(_ other: Tensor) -> Tensor { applyInPlace(/, other, name: "div_", primitive: .div); return self }
 
     /// Sets every element to zero; returns self.
     ///

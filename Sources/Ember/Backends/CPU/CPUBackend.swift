@@ -114,6 +114,7 @@ final class CPUBackend: Backend {
         case .exp: return { ember_exp_f32($0, $1, $2) }
         case .tanh: return { ember_tanh_f32($0, $1, $2) }
         case .sigmoid: return { ember_sigmoid_f32($0, $1, $2) }
+        case .sqrt: return { ember_sqrt_f32($0, $1, $2) }
         default: return nil
         }
     }
