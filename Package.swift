@@ -43,5 +43,7 @@ let package = Package(
         .testTarget(name: "EmberOptimTests", dependencies: ["Ember", "EmberNN", "EmberOptim"], path: "Tests/EmberOptimTests",
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests"),
+        // Runs the built `ember` tool as a user would (the dependency makes sure it is built).
+        .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember"], path: "Tests/EmberCLITests"),
     ]
 )
