@@ -44,6 +44,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests"),
         // Runs the built `ember` tool as a user would (the dependency makes sure it is built).
-        .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember"], path: "Tests/EmberCLITests"),
+        .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember", "EmberNN", "EmberOptim", "EmberData"],
+                    path: "Tests/EmberCLITests"),
     ]
 )
