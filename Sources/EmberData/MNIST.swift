@@ -50,17 +50,17 @@ struct IDXClassificationData {
         // Bytes to [0, 1] through a 256-entry table: Float(k) / 255 is the correctly rounded
         // float32 quotient, the same values as torchvision's `x.float().div(255)`, and far
         // faster than a tensor division over 47 million pixels.
+        // The floats are written straight into the tensor's memory (no intermediate array),
+        // which keeps the peak memory of loading to the bytes plus the tensor.
         let table = (0..<256).map { Float($0) / 255 }
-        let pixels = imageArray.payload
-        let floats = [Float](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
-            table.withUnsafeBufferPointer { lookup in
-                pixels.withUnsafeBufferPointer { source in
-                    for i in 0..<source.count { buffer[i] = lookup[Int(source[i])] }
-                }
+        let decoded = Tensor.empty([n, 1, h, w], dtype: .float32)
+        let target = decoded.storage.pointer.assumingMemoryBound(to: Float.self)
+        table.withUnsafeBufferPointer { lookup in
+            imageArray.payload.withUnsafeBufferPointer { source in
+                for i in 0..<source.count { target[i] = lookup[Int(source[i])] }
             }
-            initialized = pixels.count
         }
-        images = Tensor(floats, shape: [n, 1, h, w])
+        images = decoded
         labelValues = labelArray.payload.map { Int($0) }
         labels = Tensor(labelValues, shape: [n])
     }

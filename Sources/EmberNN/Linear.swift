@@ -18,10 +18,7 @@ public func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tens
     precondition(weight.rank == 2, "linear: weight must be 2-D [out, in], got shape \(weight.shape)")
     precondition(input.rank >= 1 && input.shape[input.rank - 1] == weight.shape[1],
                  "linear: input of shape \(input.shape) has \(input.shape.last ?? 0) features, weight \(weight.shape) expects \(weight.shape[1])")
-    let product = input.matmul(weight.t())
-    guard let bias else { return product }
-    precondition(bias.shape == [weight.shape[0]], "linear: bias has shape \(bias.shape), expected [\(weight.shape[0])]")
-    return product + bias
+    return input.linear(weight: weight, bias: bias)
 }
 
 /// Applies `yₖ = x₁ᵀ Aₖ x₂ + bₖ` over the last dimensions (`torch.nn.functional.bilinear`).

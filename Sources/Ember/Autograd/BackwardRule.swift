@@ -22,7 +22,7 @@ enum BackwardRule {
     case extremum(dims: [Int], keepDim: Bool), norm2(dims: [Int], keepDim: Bool), cumsum(dim: Int)
     case cumprod(dim: Int)
     // Linear algebra and indexing
-    case matmul
+    case matmul, linear
     case gather(dim: Int), scatter(dim: Int), scatterAdd(dim: Int), maskedFill
     // Convolution and pooling (each gradient is itself a differentiable op)
     case convolution(ConvolutionGeometry), convolutionBackwardInput(ConvolutionGeometry)
@@ -99,6 +99,7 @@ enum BackwardRule {
         case .cumsum: return "CumsumBackward0"
         case .cumprod: return "CumprodBackward0"
         case .matmul: return "MmBackward0"
+        case .linear: return "AddmmBackward0"
         case .gather: return "GatherBackward0"
         case .scatter: return "ScatterBackward0"
         case .scatterAdd: return "ScatterAddBackward0"

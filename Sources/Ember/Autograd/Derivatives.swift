@@ -169,6 +169,13 @@ enum Derivatives {
             if !hasZero { return [(g * out).flip([dim]).cumsum(dim: dim).flip([dim]) / x] }
             return [noGrad { cumprodBackwardWithZeros(x, g, dim: dim) }]
         case .matmul: return matmulBackward(node, g, s[0], s[1])
+        case .linear:
+            // y = x·Wᵀ + b: dx = g·W, dW = gᵀ·x (already [out, in]), db = Σ g over rows.
+            let (x, w) = (s[0], s[1])
+            let rows = g.reshape([-1, w.shape[0]])
+            return [node.needsGradient(0) ? g.matmul(w) : nil,
+                    node.needsGradient(1) ? rows.t().matmul(x.reshape([-1, w.shape[1]])) : nil,
+                    node.inputs.count == 3 && node.needsGradient(2) ? rows.sum(dim: 0) : nil]
         case .gather(let dim):
             return [Tensor.zeros(inputShape, dtype: g.dtype, device: g.device).scatterAdd(dim: dim, index: s[0], source: g)]
         case .scatter(let dim):

@@ -2,6 +2,44 @@
 import Foundation
 
 extension Tensor {
+    /// `self · weightᵀ + bias` over the last dimension, as one op (`torch.nn.functional.linear`):
+    /// the weight is read transposed in place, the bias is added in the same output buffer,
+    /// and the weight's gradient comes out directly in its own `[out, in]` layout.
+    ///
+    /// - Parameters:
+    ///   - weight: `[out, in]`.
+    ///   - bias: `[out]`, optional.
+    ///
+    /// ```swift
+    /// let y = x.linear(weight: w, bias: b)   // x [32, 784], w [10, 784] → [32, 10]
+    /// ```
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        precondition(weight.rank == 2, "linear: weight must be 2-D [out, in], got shape \(weight.shape)")
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        precondition(rank >= 1 && shape[rank - 1] == inFeatures,
+                     "linear: input of shape \(shape) has \(shape.last ?? 0) features, weight \(weight.shape) expects \(inFeatures)")
+        if let bias {
+            precondition(bias.shape == [outFeatures], "linear: bias has shape \(bias.shape), expected [\(outFeatures)]")
+        }
+        let fused = dtype == weight.dtype && (bias?.dtype ?? dtype) == dtype && dtype.computeType == dtype
+            && dtype.isFloatingPoint && weight.device == device && (bias?.device ?? device) == device
+        guard fused else {
+            let product = matmul(weight.t())
+            return bias.map { product + $0 } ?? product
+        }
+        let rows2D = mergingLeadingDims(rank - 1) ?? contiguousRaw().mergingLeadingDims(rank - 1)!
+        let left = MatrixBatch(tensor: rows2D, count: 1, batchStride: 0, rows: rows2D.shape[0], rowStride: rows2D.strides[0],
+                               columns: inFeatures, columnStride: rows2D.strides[1])
+        let right = MatrixBatch(tensor: weight, count: 1, batchStride: 0, rows: inFeatures, rowStride: weight.strides[1],
+                                columns: outFeatures, columnStride: weight.strides[0])
+        let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [outFeatures], dtype: dtype, device: device)
+        device.backend.matmul(left, right, into: out)
+        if let bias { device.backend.binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        if shouldRecord(inputs) { record(out, .linear, inputs: inputs, saved: [self, weight]) }
+        return out
+    }
+
     /// Matrix product with NumPy/PyTorch rules: 1-D operands act as a row (left) or a
     /// column (right) vector and the added dimension is dropped; leading (batch)
     /// dimensions broadcast.
