@@ -73,7 +73,7 @@ public struct IDXArray {
     /// ```swift
     /// let a = try IDXArray(bytes: [0, 0, 8, 1, 0, 0, 0, 2, 7, 9], path: "<memory>")   // [7, 9]
     /// ```
-    public init(bytes: [UInt8], path: String) throws {
+    public init(bytes: consuming [UInt8], path: String) throws {
         guard bytes.count >= 4 else {
             throw DatasetError(.truncated, path: path, "file is \(bytes.count) bytes, too short for an IDX header (4 bytes of magic number)")
         }
@@ -116,7 +116,11 @@ public struct IDXArray {
         self.path = path
         self.elementType = type
         self.shape = shape
-        self.payload = Array(bytes[headerSize...])
+        // Drop the header in place: when the caller handed over its only reference (as
+        // `init(contentsOf:)` does), no second copy of the data is made.
+        var data = consume bytes
+        data.removeFirst(headerSize)
+        self.payload = data
     }
 
     /// The elements as a tensor of `shape`: uint8 stays uint8, int8 and int16 widen to

@@ -219,8 +219,9 @@ open class Module: CustomStringConvertible {
     /// - Parameters:
     ///   - state: tensors by dotted name, e.g. from `stateDict()` or a checkpoint.
     ///   - strict: when true (the default), missing and unexpected keys are errors.
-    /// - Throws: `StateDictError` listing every missing key, unexpected key and shape
-    ///   mismatch (with both shapes); nothing is changed when it throws.
+    /// - Throws: `StateDictError` listing every missing key, unexpected key, shape
+    ///   mismatch (with both shapes) and dtype that does not convert (integers or bools for
+    ///   floats; float precisions convert as in PyTorch); nothing is changed when it throws.
     ///
     /// ```swift
     /// try model.loadStateDict(checkpoint)
@@ -231,14 +232,20 @@ open class Module: CustomStringConvertible {
         let missing = targets.map(\.0).filter { state[$0] == nil }
         let unexpected = state.keys.filter { !names.contains($0) }.sorted()
         var mismatched: [StateDictError.Mismatch] = []
+        var wrongTypes: [StateDictError.DTypeMismatch] = []
         for (name, tensor) in targets {
-            if let source = state[name], source.shape != tensor.shape {
+            guard let source = state[name] else { continue }
+            if source.shape != tensor.shape {
                 mismatched.append(.init(key: name, expected: tensor.shape, found: source.shape))
             }
+            // Floating-point precisions convert (as PyTorch); integers or bools for floats do not.
+            if source.dtype != tensor.dtype && !(source.dtype.isFloatingPoint && tensor.dtype.isFloatingPoint) {
+                wrongTypes.append(.init(key: name, expected: tensor.dtype, found: source.dtype))
+            }
         }
-        if !mismatched.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
+        if !mismatched.isEmpty || !wrongTypes.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
             throw StateDictError(missingKeys: strict ? missing : [], unexpectedKeys: strict ? unexpected : [],
-                                 shapeMismatches: mismatched)
+                                 shapeMismatches: mismatched, dtypeMismatches: wrongTypes)
         }
         noGrad {
             for (name, tensor) in targets {
@@ -316,6 +323,21 @@ public struct StateDictError: Error, CustomStringConvertible {
     public let unexpectedKeys: [String]
     /// Keys whose shapes differ.
     public let shapeMismatches: [Mismatch]
+    /// A key whose tensor has a dtype that does not convert (e.g. int64 for float32).
+    public struct DTypeMismatch: Equatable {
+        public let key: String
+        public let expected: DType
+        public let found: DType
+    }
+    /// Keys whose dtypes do not convert.
+    public let dtypeMismatches: [DTypeMismatch]
+
+    public init(missingKeys: [String], unexpectedKeys: [String], shapeMismatches: [Mismatch], dtypeMismatches: [DTypeMismatch] = []) {
+        self.missingKeys = missingKeys
+        self.unexpectedKeys = unexpectedKeys
+        self.shapeMismatches = shapeMismatches
+        self.dtypeMismatches = dtypeMismatches
+    }
 
     public var description: String {
         var parts: [String] = []
@@ -323,6 +345,9 @@ public struct StateDictError: Error, CustomStringConvertible {
         if !unexpectedKeys.isEmpty { parts.append("unexpected keys: \(unexpectedKeys.joined(separator: ", "))") }
         for m in shapeMismatches {
             parts.append("size mismatch for \(m.key): checkpoint has shape \(m.found), model expects \(m.expected)")
+        }
+        for m in dtypeMismatches {
+            parts.append("dtype mismatch for \(m.key): checkpoint has \(m.found), model expects \(m.expected)")
         }
         return "Error loading state dict: " + parts.joined(separator: "; ")
     }

@@ -61,6 +61,21 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(target.weight.asArray(Float.self), [Float](repeating: 3, count: 6), "nothing changes on error")
     }
 
+    func testLoadStateDictRefusesIntegerDataForFloatParametersButConvertsPrecision() throws {
+        let target = Affine()
+        var state = target.stateDict()
+        state["weight"] = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])   // int64
+        XCTAssertThrowsError(try target.loadStateDict(state)) { error in
+            let e = error as! StateDictError
+            XCTAssertEqual(e.dtypeMismatches, [.init(key: "weight", expected: .float32, found: .int64)])
+            XCTAssertTrue("\(e)".contains("dtype mismatch for weight: checkpoint has torch.int64, model expects torch.float32"))
+        }
+        state["weight"] = Tensor([1, 2, 3, 4, 5, 6] as [Double], shape: [2, 3])
+        try target.loadStateDict(state)
+        XCTAssertEqual(target.weight.dtype, .float32)
+        XCTAssertEqual(target.weight.asArray(Float.self), [1, 2, 3, 4, 5, 6])
+    }
+
     func testTrainAndEvalReachEverySubmodule() {
         let net = Net()
         net.eval()
