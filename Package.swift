@@ -25,7 +25,7 @@ let package = Package(
         // libgomp's thread pool (the OpenMP runtime oneDNN already uses).
         .target(name: "CEmberRuntime", path: "Sources/CEmberRuntime",
                 linkerSettings: [.linkedLibrary("gomp")]),
-        .target(name: "Ember", dependencies: ["CDNNL", "CEmberRuntime"], path: "Sources/Ember"),
+        .target(name: "Ember", dependencies: ["CDNNL", "CEmberRuntime", "CZlib"], path: "Sources/Ember"),
         .target(name: "EmberNN", dependencies: ["Ember"], path: "Sources/EmberNN"),
         .target(name: "EmberOptim", dependencies: ["Ember"], path: "Sources/EmberOptim"),
         .target(name: "EmberData", dependencies: ["Ember", "CZlib"], path: "Sources/EmberData"),
