@@ -52,55 +52,53 @@ private func checkChannels(_ layer: String, inChannels: Int, outChannels: Int, g
     precondition(outChannels % groups == 0, "\(layer): outChannels (\(outChannels)) must be divisible by groups (\(groups))")
 }
 
-/// A 1-D convolution over `[N, C, L]` (or unbatched `[C, L]`) inputs (`torch.nn.Conv1d`).
-///
-/// Parameters, named as PyTorch: `weight` `[outChannels, inChannels / groups, kernelSize]`
-/// and `bias` `[outChannels]`, both from 𝒰(-k, k) with `k = 1/√(inChannels / groups · kernelSize)`.
-///
-/// ```swift
-/// let conv = Conv1d(4, 16, kernelSize: 5, padding: 2)
-/// let y = conv(Tensor.randn([8, 4, 100]))   // [8, 16, 100]
-/// ```
-public final class Conv1d: Module {
+/// What `Conv1d` and `Conv2d` share: configuration, parameters, PyTorch's initialisation
+/// and printing. The subclasses only fix the number of spatial dimensions.
+public class ConvolutionLayer: Module {
     /// Channels of the input.
     public let inChannels: Int
     /// Channels of the output.
     public let outChannels: Int
-    /// The kernel's length.
+    /// The kernel's size, one value per spatial dimension.
     public let kernelSize: [Int]
-    /// The step between windows.
+    /// The step between windows, per spatial dimension.
     public let stride: [Int]
     /// Zeros added on both sides, or `.same` / `.valid`.
     public let padding: ConvPadding
-    /// The spacing between kernel elements.
+    /// The spacing between kernel elements, per spatial dimension.
     public let dilation: [Int]
     /// The number of blocked connections from input to output channels.
     public let groups: Int
-    /// The learnable kernel, `[outChannels, inChannels / groups, kernelSize]`.
+    /// The learnable kernel, `[outChannels, inChannels / groups] + kernelSize`.
     public var weight: Tensor
     /// The learnable bias, `[outChannels]`, or nil.
     public var bias: Tensor?
+    /// 1 for `Conv1d`, 2 for `Conv2d`.
+    let spatialDims: Int
 
     /// Creates the layer with PyTorch's default initialisation.
     ///
     /// - Parameters:
+    ///   - spatialDims: 1 or 2.
     ///   - inChannels: channels of the input.
     ///   - outChannels: channels produced.
-    ///   - kernelSize: the kernel's length.
+    ///   - kernelSize: the kernel's size, one value or one per spatial dimension.
     ///   - stride: the step between windows.
     ///   - padding: zeros on both sides, `.same` or `.valid`.
     ///   - dilation: the spacing between kernel elements.
     ///   - groups: blocked connections; both channel counts must be divisible by it.
     ///   - bias: whether to learn an additive bias.
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: ConvSize, stride: ConvSize = 1, padding: ConvPadding = 0,
-                dilation: ConvSize = 1, groups: Int = 1, bias: Bool = true) {
-        checkChannels("Conv1d", inChannels: inChannels, outChannels: outChannels, groups: groups)
+    init(spatialDims: Int, _ inChannels: Int, _ outChannels: Int, kernelSize: ConvSize, stride: ConvSize,
+         padding: ConvPadding, dilation: ConvSize, groups: Int, bias: Bool) {
+        let layer = "Conv\(spatialDims)d"
+        checkChannels(layer, inChannels: inChannels, outChannels: outChannels, groups: groups)
+        self.spatialDims = spatialDims
         self.inChannels = inChannels
         self.outChannels = outChannels
-        self.kernelSize = expand(kernelSize, 1, layer: "Conv1d", name: "kernelSize")
-        self.stride = expand(stride, 1, layer: "Conv1d", name: "stride")
+        self.kernelSize = expand(kernelSize, spatialDims, layer: layer, name: "kernelSize")
+        self.stride = expand(stride, spatialDims, layer: layer, name: "stride")
         self.padding = padding
-        self.dilation = expand(dilation, 1, layer: "Conv1d", name: "dilation")
+        self.dilation = expand(dilation, spatialDims, layer: layer, name: "dilation")
         self.groups = groups
         weight = Tensor.empty([outChannels, inChannels / groups] + self.kernelSize)
         self.bias = bias ? Tensor.empty([outChannels]) : nil
@@ -114,8 +112,12 @@ public final class Conv1d: Module {
     public func resetParameters() { resetConvolution(weight: weight, bias: bias) }
 
     public override func forward(_ input: Tensor) -> Tensor {
-        conv1d(input, weight: weight, bias: bias, stride: ConvSize(stride), padding: padding,
-               dilation: ConvSize(dilation), groups: groups)
+        if spatialDims == 1 {
+            return conv1d(input, weight: weight, bias: bias, stride: ConvSize(stride), padding: padding,
+                          dilation: ConvSize(dilation), groups: groups)
+        }
+        return conv2d(input, weight: weight, bias: bias, stride: ConvSize(stride), padding: padding,
+                      dilation: ConvSize(dilation), groups: groups)
     }
 
     public override func replaceParameter(_ name: String, with tensor: Tensor) {
@@ -128,8 +130,26 @@ public final class Conv1d: Module {
 
     public override var extraDescription: String {
         convolutionDescription(inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
-                               padding: paddingDescription(padding, 1, layer: "Conv1d"), dilation: dilation,
-                               outputPadding: nil, groups: groups, hasBias: bias != nil)
+                               padding: paddingDescription(padding, spatialDims, layer: "Conv\(spatialDims)d"),
+                               dilation: dilation, outputPadding: nil, groups: groups, hasBias: bias != nil)
+    }
+}
+
+/// A 1-D convolution over `[N, C, L]` (or unbatched `[C, L]`) inputs (`torch.nn.Conv1d`).
+///
+/// Parameters, named as PyTorch: `weight` `[outChannels, inChannels / groups, kernelSize]`
+/// and `bias` `[outChannels]`, both from 𝒰(-k, k) with `k = 1/√(inChannels / groups · kernelSize)`.
+///
+/// ```swift
+/// let conv = Conv1d(4, 16, kernelSize: 5, padding: 2)
+/// let y = conv(Tensor.randn([8, 4, 100]))   // [8, 16, 100]
+/// ```
+public final class Conv1d: ConvolutionLayer {
+    /// Creates the layer with PyTorch's default initialisation (see ``ConvolutionLayer``).
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: ConvSize, stride: ConvSize = 1, padding: ConvPadding = 0,
+                dilation: ConvSize = 1, groups: Int = 1, bias: Bool = true) {
+        super.init(spatialDims: 1, inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                   dilation: dilation, groups: groups, bias: bias)
     }
 }
 
@@ -143,75 +163,12 @@ public final class Conv1d: Module {
 /// let y = conv(Tensor.randn([8, 3, 32, 32]))   // [8, 16, 32, 32]
 /// print(conv)   // Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
 /// ```
-public final class Conv2d: Module {
-    /// Channels of the input.
-    public let inChannels: Int
-    /// Channels of the output.
-    public let outChannels: Int
-    /// The kernel's height and width.
-    public let kernelSize: [Int]
-    /// The step between windows, along H and W.
-    public let stride: [Int]
-    /// Zeros added on both sides, or `.same` / `.valid`.
-    public let padding: ConvPadding
-    /// The spacing between kernel elements, along H and W.
-    public let dilation: [Int]
-    /// The number of blocked connections from input to output channels.
-    public let groups: Int
-    /// The learnable kernel, `[outChannels, inChannels / groups, kH, kW]`.
-    public var weight: Tensor
-    /// The learnable bias, `[outChannels]`, or nil.
-    public var bias: Tensor?
-
-    /// Creates the layer with PyTorch's default initialisation.
-    ///
-    /// - Parameters:
-    ///   - inChannels: channels of the input.
-    ///   - outChannels: channels produced.
-    ///   - kernelSize: the kernel's size, `3` or `[3, 5]`.
-    ///   - stride: the step between windows.
-    ///   - padding: zeros on both sides, `.same` or `.valid`.
-    ///   - dilation: the spacing between kernel elements.
-    ///   - groups: blocked connections; both channel counts must be divisible by it.
-    ///   - bias: whether to learn an additive bias.
+public final class Conv2d: ConvolutionLayer {
+    /// Creates the layer with PyTorch's default initialisation (see ``ConvolutionLayer``).
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: ConvSize, stride: ConvSize = 1, padding: ConvPadding = 0,
                 dilation: ConvSize = 1, groups: Int = 1, bias: Bool = true) {
-        checkChannels("Conv2d", inChannels: inChannels, outChannels: outChannels, groups: groups)
-        self.inChannels = inChannels
-        self.outChannels = outChannels
-        self.kernelSize = expand(kernelSize, 2, layer: "Conv2d", name: "kernelSize")
-        self.stride = expand(stride, 2, layer: "Conv2d", name: "stride")
-        self.padding = padding
-        self.dilation = expand(dilation, 2, layer: "Conv2d", name: "dilation")
-        self.groups = groups
-        weight = Tensor.empty([outChannels, inChannels / groups] + self.kernelSize)
-        self.bias = bias ? Tensor.empty([outChannels]) : nil
-        super.init()
-        resetParameters()
-        weight.requiresGrad = true
-        self.bias?.requiresGrad = true
-    }
-
-    /// Re-draws the parameters with PyTorch's default initialisation.
-    public func resetParameters() { resetConvolution(weight: weight, bias: bias) }
-
-    public override func forward(_ input: Tensor) -> Tensor {
-        conv2d(input, weight: weight, bias: bias, stride: ConvSize(stride), padding: padding,
-               dilation: ConvSize(dilation), groups: groups)
-    }
-
-    public override func replaceParameter(_ name: String, with tensor: Tensor) {
-        switch name {
-        case "weight": weight = tensor
-        case "bias": bias = tensor
-        default: super.replaceParameter(name, with: tensor)
-        }
-    }
-
-    public override var extraDescription: String {
-        convolutionDescription(inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
-                               padding: paddingDescription(padding, 2, layer: "Conv2d"), dilation: dilation,
-                               outputPadding: nil, groups: groups, hasBias: bias != nil)
+        super.init(spatialDims: 2, inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                   dilation: dilation, groups: groups, bias: bias)
     }
 }
 
