@@ -155,13 +155,15 @@ public struct FashionMNIST: Dataset, BatchTensorSource {
     public static let classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
+    /// The files, read in MNIST's format.
+    private let files: MNIST
+
     /// The directory holding the files.
-    public let root: String
+    public var root: String { files.root }
     /// Which split was loaded.
-    public let split: DatasetSplit
+    public var split: DatasetSplit { files.split }
     /// Applied to each image when it is fetched.
-    public let transform: (any Transform)?
-    private let data: IDXClassificationData
+    public var transform: (any Transform)? { files.transform }
 
     /// Loads a split (from the Debian package's directory unless `root` says otherwise).
     ///
@@ -172,31 +174,24 @@ public struct FashionMNIST: Dataset, BatchTensorSource {
     public init(split: DatasetSplit = .train, root: String = FashionMNIST.defaultRoot,
                 transform: (any Transform)? = nil) throws {
         let names = IDXClassificationData.fileNames(split)
-        var paths: [String] = []
-        for name in [names.images, names.labels] {
-            guard let path = IDXClassificationData.locate(name, in: root) else {
-                let expected = (root as NSString).appendingPathComponent(name) + ".gz"
-                throw DatasetError(.notInstalled, path: expected,
-                                   "Fashion-MNIST is not installed (file not found). It comes from the Debian package \(FashionMNIST.debianPackage), which installs it in \(FashionMNIST.defaultRoot): apt-get install \(FashionMNIST.debianPackage)")
-            }
-            paths.append(path)
+        for name in [names.images, names.labels] where IDXClassificationData.locate(name, in: root) == nil {
+            let expected = (root as NSString).appendingPathComponent(name) + ".gz"
+            throw DatasetError(.notInstalled, path: expected,
+                               "Fashion-MNIST is not installed (file not found). It comes from the Debian package \(FashionMNIST.debianPackage), which installs it in \(FashionMNIST.defaultRoot): apt-get install \(FashionMNIST.debianPackage)")
         }
-        self.root = root
-        self.split = split
-        self.transform = transform
-        self.data = try IDXClassificationData(imagesPath: paths[0], labelsPath: paths[1], numClasses: 10)
+        files = try MNIST(root: root, split: split, transform: transform)
     }
 
     /// The number of images (60000 for train, 10000 for test).
-    public var count: Int { data.labelValues.count }
+    public var count: Int { files.count }
     /// All images, float32 `[N, 1, 28, 28]` in [0, 1] (before any transform).
-    public var images: Tensor { data.images }
+    public var images: Tensor { files.images }
     /// All labels, int64 `[N]`.
-    public var labels: Tensor { data.labels }
+    public var labels: Tensor { files.labels }
 
     /// Image `index` (after the transform) and its class.
-    public subscript(index: Int) -> (Tensor, Int) { data.sample(index, transform: transform) }
+    public subscript(index: Int) -> (Tensor, Int) { files[index] }
 
     /// Slices a whole batch (nil with a transform, which runs per sample).
-    public func batchTensors(at indices: [Int]) -> [Tensor]? { data.batch(indices, transform: transform) }
+    public func batchTensors(at indices: [Int]) -> [Tensor]? { files.batchTensors(at: indices) }
 }
