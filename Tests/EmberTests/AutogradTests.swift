@@ -166,14 +166,14 @@ final class AutogradTests: XCTestCase {
     func testGradModeIsPerThread() {
         let x = Tensor([1.0, 2.0], requiresGrad: true)
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        var threadSawDisabled = false
-        var threadResultRecorded = true
+        let threadSawDisabled = ThreadFlag(false)
+        let threadResultRecorded = ThreadFlag(true)
         let thread = Thread {
             noGrad {
-                threadSawDisabled = !GradMode.isEnabled
+                threadSawDisabled.value = !GradMode.isEnabled
                 inside.signal()
                 release.wait()                       // stay inside noGrad while the main thread checks
-                threadResultRecorded = (x * 2).requiresGrad
+                threadResultRecorded.value = (x * 2).requiresGrad
             }
             done.signal()
         }
@@ -186,19 +186,19 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(y.gradFn?.name, "MulBackward0")
         release.signal()
         XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
-        XCTAssertTrue(threadSawDisabled)
-        XCTAssertFalse(threadResultRecorded)
+        XCTAssertTrue(threadSawDisabled.value)
+        XCTAssertFalse(threadResultRecorded.value)
         XCTAssertTrue(GradMode.isEnabled)
     }
 
     func testNewThreadStartsWithGradEnabledEvenInsideNoGrad() {
         let done = DispatchSemaphore(value: 0)
-        var enabledOnThread = false
+        let enabledOnThread = ThreadFlag(false)
         noGrad {
-            Thread { enabledOnThread = GradMode.isEnabled; done.signal() }.start()
+            Thread { enabledOnThread.value = GradMode.isEnabled; done.signal() }.start()
             XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
         }
-        XCTAssertTrue(enabledOnThread)
+        XCTAssertTrue(enabledOnThread.value)
     }
 
     // MARK: - detach, leaves, node names
@@ -450,4 +450,11 @@ final class AutogradTests: XCTestCase {
         }
         XCTAssertFalse(AnomalyMode.isEnabled)
     }
+}
+
+/// A flag written by another thread and read after a semaphore handshake (which orders the
+/// accesses), so it needs no lock of its own.
+private final class ThreadFlag: @unchecked Sendable {
+    var value: Bool
+    init(_ value: Bool) { self.value = value }
 }
