@@ -2,6 +2,11 @@
 // header length, a JSON header naming each tensor's dtype, shape and byte range, then the
 // raw little-endian data.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Loads and saves tensors in the safetensors format.
 ///
@@ -15,41 +20,57 @@ public enum Safetensors {
 
     /// The tensors of a file by name (CPU, contiguous).
     ///
+    /// Reads every tensor eagerly; use ``SafetensorsFile`` to look at the header or load
+    /// only some tensors.
+    ///
     /// - Throws: `SafetensorsError` naming the file and the problem for a missing,
     ///   truncated or malformed file.
     public static func load(_ url: URL) throws -> [String: Tensor] {
-        try loadWithMetadata(url).tensors
+        try SafetensorsFile(url).tensors()
     }
 
     /// The tensors of a file and its free-form `__metadata__` strings.
     public static func loadWithMetadata(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw SafetensorsError(path: url.path, reason: "cannot read the file (\(error.localizedDescription))")
-        }
-        return try decode(data, path: url.path)
+        let file = try SafetensorsFile(url)
+        return (try file.tensors(), file.metadata)
     }
 
     /// Decodes the bytes of a safetensors file; `path` only labels errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        func fail(_ reason: String) -> SafetensorsError { SafetensorsError(path: path, reason: reason) }
-        guard data.count >= 8 else { throw fail("file is \(data.count) bytes, shorter than the 8-byte header length") }
-        let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) }
-        guard headerLength <= UInt64(maximumHeaderBytes) else { throw fail("header length \(headerLength) exceeds the \(maximumHeaderBytes)-byte limit") }
-        guard 8 + Int(headerLength) <= data.count else {
-            throw fail("truncated: header needs \(headerLength) bytes but only \(data.count - 8) follow")
+        try data.withUnsafeBytes { raw in
+            let layout = try parseHeader(raw, path: path)
+            var tensors: [String: Tensor] = [:]
+            for info in layout.entries {
+                tensors[info.name] = copyTensor(info, from: raw.baseAddress)
+            }
+            return (tensors, layout.metadata)
         }
-        let headerBytes = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
+    }
+
+    /// The validated header of a safetensors file.
+    struct Layout {
+        var entries: [SafetensorsFile.TensorInfo]
+        var metadata: [String: String]
+    }
+
+    /// Parses and fully validates the header of the file whose bytes are `bytes` (only the
+    /// first `8 + header length` bytes are read; `bytes.count` is the file size).
+    static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Layout {
+        func fail(_ reason: String) -> SafetensorsError { SafetensorsError(path: path, reason: reason) }
+        guard bytes.count >= 8 else { throw fail("file is \(bytes.count) bytes, shorter than the 8-byte header length") }
+        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard headerLength <= UInt64(maximumHeaderBytes) else { throw fail("header length \(headerLength) exceeds the \(maximumHeaderBytes)-byte limit") }
+        guard 8 + Int(headerLength) <= bytes.count else {
+            throw fail("truncated: header needs \(headerLength) bytes but only \(bytes.count - 8) follow")
+        }
+        let headerBytes = Data(bytes: bytes.baseAddress! + 8, count: Int(headerLength))
         guard let object = try? JSONSerialization.jsonObject(with: headerBytes), let header = object as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
         let bufferStart = 8 + Int(headerLength)
-        let bufferLength = data.count - bufferStart
+        let bufferLength = bytes.count - bufferStart
         var metadata: [String: String] = [:]
-        var tensors: [String: Tensor] = [:]
-        var ranges: [(Int, Int, String)] = []
+        var entries: [SafetensorsFile.TensorInfo] = []
         for (name, entry) in header {
             if name == "__metadata__" {
                 guard let values = entry as? [String: Any] else { throw fail("__metadata__ is not an object") }
@@ -82,26 +103,32 @@ public enum Safetensors {
             guard elements * dtype.itemSize == offsets[1] - offsets[0] else {
                 throw fail("tensor '\(name)' of shape \(shape) and dtype \(code) needs \(elements * dtype.itemSize) bytes, data_offsets span \(offsets[1] - offsets[0])")
             }
-            ranges.append((offsets[0], offsets[1], name))
-            let tensor = Tensor.empty(shape, dtype: dtype)
-            if elements > 0 {
-                data.withUnsafeBytes { raw in
-                    tensor.rawPointer.copyMemory(from: raw.baseAddress! + bufferStart + offsets[0], byteCount: offsets[1] - offsets[0])
-                }
-            }
-            tensors[name] = tensor
+            entries.append(SafetensorsFile.TensorInfo(name: name, dtype: dtype, shape: shape,
+                                                      dataOffsets: offsets[0]..<offsets[1],
+                                                      fileOffsets: (bufferStart + offsets[0])..<(bufferStart + offsets[1])))
         }
         // The byte ranges must tile the data section exactly: no overlaps, no holes.
-        ranges.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        entries.sort { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound, $0.name) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound, $1.name) }
         var expected = 0
-        for (start, end, name) in ranges {
+        for entry in entries {
+            let (start, end, name) = (entry.dataOffsets.lowerBound, entry.dataOffsets.upperBound, entry.name)
             guard start == expected else {
                 throw fail(start < expected ? "tensor '\(name)' overlaps the previous tensor's bytes" : "hole in the data section before tensor '\(name)'")
             }
             expected = end
         }
         guard expected == bufferLength else { throw fail("data section has \(bufferLength - expected) trailing bytes not used by any tensor") }
-        return (tensors, metadata)
+        return Layout(entries: entries, metadata: metadata)
+    }
+
+    /// A new contiguous CPU tensor holding a copy of the bytes `info` describes in the file
+    /// starting at `base`.
+    static func copyTensor(_ info: SafetensorsFile.TensorInfo, from base: UnsafeRawPointer?) -> Tensor {
+        let tensor = Tensor.empty(info.shape, dtype: info.dtype)
+        if info.byteCount > 0, let base {
+            tensor.rawPointer.copyMemory(from: base + info.fileOffsets.lowerBound, byteCount: info.byteCount)
+        }
+        return tensor
     }
 
     /// Writes tensors to `url` atomically (an existing file is replaced only when the whole
@@ -156,6 +183,133 @@ public enum Safetensors {
                   Swift.abs(number.doubleValue) < 9e15 else { return nil }
             result.append(number.intValue)
         }
+        return result
+    }
+}
+
+/// A safetensors file opened for lazy reading: the header is read and fully validated when
+/// the file is opened, the data is memory-mapped (read-only), and each tensor is read only
+/// when asked for.
+///
+/// By default `tensor(_:)` copies the tensor's bytes out of the mapping into a fresh CPU
+/// tensor, which is independent of the file in every way. Loading is still lazy per tensor:
+/// untouched tensors cost nothing, and pages of the file are read only when a tensor over
+/// them is copied.
+///
+/// `tensor(_:copy: false)` instead returns a tensor that views the mapping without copying
+/// (as `safetensors.torch.load_file` does): pages are read from the page cache on first
+/// access. The mapping is private copy-on-write, so writing to such a tensor changes only
+/// this process's copy of the touched pages, never the file. The caveat is the file itself:
+/// it must not be truncated or rewritten in place while the tensor lives (replacing it by
+/// rename, as Ember's writers do, is fine); a truncated file makes access crash with
+/// `SIGBUS`. A tensor whose bytes are not aligned to its element size is always copied.
+/// The mapping is unmapped when the `SafetensorsFile` and every tensor viewing it are gone.
+///
+/// ```swift
+/// let file = try SafetensorsFile(URL(fileURLWithPath: "model.safetensors"))
+/// for name in file.names { print(name, file.info(name)!.shape) }
+/// let embedding = try file.tensor("wte.weight")   // reads only this tensor
+/// ```
+public final class SafetensorsFile: @unchecked Sendable {
+    /// Where one tensor lives in the file and what it holds.
+    public struct TensorInfo: Equatable {
+        /// The tensor's name in the header.
+        public let name: String
+        /// Element type.
+        public let dtype: DType
+        /// Shape (row-major, contiguous).
+        public let shape: [Int]
+        /// Byte range within the data section, as written in the header's `data_offsets`.
+        public let dataOffsets: Range<Int>
+        /// Byte range within the whole file (the data section starts after the 8-byte
+        /// length and the JSON header).
+        public let fileOffsets: Range<Int>
+        /// Size of the tensor's data in bytes.
+        public var byteCount: Int { dataOffsets.count }
+    }
+
+    /// The file (labels errors).
+    public let url: URL
+    /// The tensors' names in file order (by data offset).
+    public let names: [String]
+    /// The free-form `__metadata__` strings (empty when the file has none).
+    public let metadata: [String: String]
+    /// Size of the file in bytes.
+    public let fileSize: Int
+    private let infos: [String: TensorInfo]
+    private let mapping: Mapping?
+
+    /// A private (copy-on-write) mapping of the whole file; unmapped when the last
+    /// `SafetensorsFile` or storage that references it dies.
+    private final class Mapping {
+        let pointer: UnsafeMutableRawPointer
+        let length: Int
+        init(pointer: UnsafeMutableRawPointer, length: Int) {
+            self.pointer = pointer
+            self.length = length
+        }
+        deinit { munmap(pointer, length) }
+    }
+
+    /// Opens `url`, maps it read-only and validates its header (dtypes, shapes, byte ranges
+    /// that tile the data section exactly).
+    ///
+    /// - Throws: `SafetensorsError` naming the file and the problem for a missing,
+    ///   unreadable, truncated or malformed file.
+    public init(_ url: URL) throws {
+        let path = url.path
+        self.url = url
+        func fail(_ reason: String) -> SafetensorsError { SafetensorsError(path: path, reason: reason) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot read the file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw fail("cannot read the file (\(String(cString: strerror(errno))))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw fail("cannot read the file (not a regular file)") }
+        let size = Int(info.st_size)
+        fileSize = size
+        var mapped: Mapping? = nil
+        if size > 0 {
+            // Writable but private: writes through a zero-copy tensor never reach the file.
+            guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+                throw fail("cannot map the file (\(String(cString: strerror(errno))))")
+            }
+            mapped = Mapping(pointer: address, length: size)
+        }
+        let layout = try Safetensors.parseHeader(UnsafeRawBufferPointer(start: mapped?.pointer, count: size), path: path)
+        mapping = mapped
+        names = layout.entries.map(\.name)
+        metadata = layout.metadata
+        infos = Dictionary(uniqueKeysWithValues: layout.entries.map { ($0.name, $0) })
+    }
+
+    /// Where tensor `name` lives and what it holds, or nil when the file has no such tensor.
+    public func info(_ name: String) -> TensorInfo? { infos[name] }
+
+    /// Reads tensor `name` as a contiguous CPU tensor.
+    ///
+    /// - Parameter copy: true (the default): a new tensor holding a copy of the bytes.
+    ///   false: a tensor viewing the file's private mapping without copying (see the type's
+    ///   documentation for the caveat about the file changing underneath).
+    /// - Throws: `SafetensorsError` when the file has no tensor of that name.
+    public func tensor(_ name: String, copy: Bool = true) throws -> Tensor {
+        guard let info = infos[name] else {
+            throw SafetensorsError(path: url.path, reason: "no tensor named '\(name)' (the file has \(names.count) tensors)")
+        }
+        guard let mapping, info.byteCount > 0, !copy,
+              Int(bitPattern: mapping.pointer + info.fileOffsets.lowerBound) % info.dtype.itemSize == 0 else {
+            return Safetensors.copyTensor(info, from: mapping.map { UnsafeRawPointer($0.pointer) })
+        }
+        let storage = Storage(pointer: mapping.pointer + info.fileOffsets.lowerBound, byteCount: info.byteCount,
+                              device: .cpu, release: { _ in withExtendedLifetime(mapping) {} })
+        return Tensor(storage: storage, shape: info.shape, dtype: info.dtype)
+    }
+
+    /// Reads every tensor (see `tensor(_:copy:)`).
+    public func tensors(copy: Bool = true) throws -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        result.reserveCapacity(names.count)
+        for name in names { result[name] = try tensor(name, copy: copy) }
         return result
     }
 }
