@@ -1,14 +1,15 @@
-// `ember inspect FILE`: the tensors of a .safetensors or .npy file, without loading a model.
+// `ember inspect FILE`: the tensors of a .safetensors, .npy, .npz or torch (.pt/.pth/.bin)
+// file, without loading a model.
 import ArgumentParser
 import Foundation
 import Ember
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a .safetensors or .npy file.",
+        abstract: "List the tensors of a .safetensors, .npy, .npz or .pt/.pth/.bin file.",
         discussion: "Prints one line per tensor (name, dtype, shape, bytes), a total, and the file's metadata if any.")
 
-    @Argument(help: "A .safetensors or .npy file.")
+    @Argument(help: "A .safetensors, .npy, .npz or .pt/.pth/.bin file.")
     var file: String
 
     func run() throws {
@@ -43,8 +44,22 @@ struct Inspect: ParsableCommand {
             let tensor = try Tensor.load(npy: url)
             rows.append(Row(name: url.deletingPathExtension().lastPathComponent, dtype: tensor.dtype,
                             shape: tensor.shape, bytes: tensor.count * tensor.dtype.itemSize))
+        case "npz":
+            for (name, tensor) in try Npz.loadOrdered(url) {
+                rows.append(Row(name: name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.count * tensor.dtype.itemSize))
+            }
+        case "pt", "pth", "bin":
+            let tensors: [String: Tensor]
+            do { tensors = try TorchCheckpoint.load(url) } catch let error as TorchCheckpointError where error.kind == .notACheckpoint {
+                // `.bin` in particular is used for many things; say which formats are read.
+                throw ToolError("\(error); supported: .safetensors, .npy, .npz, .pt, .pth, .bin (torch.save zip format)")
+            }
+            for name in tensors.keys.sorted() {
+                let tensor = tensors[name]!
+                rows.append(Row(name: name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.count * tensor.dtype.itemSize))
+            }
         default:
-            throw ToolError("\(url.path): unsupported file extension '\(url.pathExtension)'; supported: .safetensors, .npy")
+            throw ToolError("\(url.path): unsupported file extension '\(url.pathExtension)'; supported: .safetensors, .npy, .npz, .pt, .pth, .bin")
         }
         let nameWidth = rows.map(\.name.count).max() ?? 0
         let dtypeWidth = rows.map(\.dtype.rawValue.count).max() ?? 0

@@ -5,17 +5,21 @@ import Ember
 
 extension Module {
     /// File extensions `save(to:)` and `loadStateDict(from:strict:)` understand.
-    public static var supportedWeightFileExtensions: [String] { ["safetensors"] }
+    public static var supportedWeightFileExtensions: [String] { ["safetensors", "npz", "pt", "pth", "bin"] }
 
     /// Saves this module's state dict (parameters and persistent buffers) to a
-    /// `.safetensors` file, atomically: an existing file is replaced only once the new
-    /// one is completely written.
+    /// `.safetensors`, `.npz` (NumPy, stored) or `.pt`/`.pth`/`.bin` (`torch.save` zip format)
+    /// file, chosen by the extension, atomically: an existing file is replaced only once the
+    /// new one is completely written.
     ///
     /// - Parameters:
-    ///   - url: the destination; its extension must be `.safetensors`.
-    ///   - metadata: optional free-form strings stored in the file's `__metadata__`.
-    /// - Throws: `ModuleFileError` for an unsupported extension; `FileWriteError` when
-    ///   the file cannot be written.
+    ///   - url: the destination; its extension picks the format.
+    ///   - metadata: optional free-form strings stored in a `.safetensors` file's
+    ///     `__metadata__`; the other formats cannot hold them, so passing metadata with them
+    ///     throws `ModuleFileError` rather than dropping it.
+    /// - Throws: `ModuleFileError` for an unsupported extension; `FileWriteError`,
+    ///   `NpzError` or `TorchCheckpointError` when the file cannot be written (`NpzError`
+    ///   also for bfloat16 weights, which NumPy cannot store).
     ///
     /// ```swift
     /// try model.save(to: URL(fileURLWithPath: "mlp.safetensors"))
@@ -24,11 +28,24 @@ extension Module {
         switch try Self.weightFormat(of: url) {
         case .safetensors:
             try Safetensors.save(stateDict(), to: url, metadata: metadata)
+        case .npz:
+            try Self.refuseMetadata(metadata, url)
+            try Npz.save(stateDict(), to: url)
+        case .torch:
+            try Self.refuseMetadata(metadata, url)
+            try TorchCheckpoint.save(stateDict(), to: url)
         }
     }
 
+    private static func refuseMetadata(_ metadata: [String: String]?, _ url: URL) throws {
+        guard metadata != nil else { return }
+        throw ModuleFileError(path: url.path,
+                              reason: "metadata can only be stored in a .safetensors file, not a .\(url.pathExtension) file")
+    }
+
     /// Loads parameters and buffers from a weights file, choosing the format by the
-    /// extension (`.safetensors`). The file is validated and every key, shape and dtype
+    /// extension (`.safetensors`, `.npz`, or `.pt`/`.pth`/`.bin` for `torch.save` files, whose
+    /// tensors are read with their dotted state-dict names). The file is validated and every key, shape and dtype
     /// checked before anything is changed (see `loadStateDict(_:strict:)`).
     ///
     /// - Parameters:
@@ -45,14 +62,20 @@ extension Module {
         switch try Self.weightFormat(of: url) {
         case .safetensors:
             try loadStateDict(Safetensors.load(url), strict: strict)
+        case .npz:
+            try loadStateDict(Npz.load(url), strict: strict)
+        case .torch:
+            try loadStateDict(TorchCheckpoint.load(url), strict: strict)
         }
     }
 
-    private enum WeightFormat { case safetensors }
+    private enum WeightFormat { case safetensors, npz, torch }
 
     private static func weightFormat(of url: URL) throws -> WeightFormat {
         switch url.pathExtension.lowercased() {
         case "safetensors": return .safetensors
+        case "npz": return .npz
+        case "pt", "pth", "bin": return .torch
         default:
             throw ModuleFileError(path: url.path,
                                   reason: "unsupported file extension '\(url.pathExtension)'; supported: "
