@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "EmberNN", targets: ["EmberNN"]),
         .library(name: "EmberOptim", targets: ["EmberOptim"]),
         .library(name: "EmberData", targets: ["EmberData"]),
+        .library(name: "EmberModels", targets: ["EmberModels"]),
         .executable(name: "ember", targets: ["EmberCLI"]),
         .executable(name: "autograd-demo", targets: ["AutogradDemo"]),
         .executable(name: "ember-bench", targets: ["EmberBench"]),
@@ -29,6 +30,8 @@ let package = Package(
         .target(name: "EmberNN", dependencies: ["Ember"], path: "Sources/EmberNN"),
         .target(name: "EmberOptim", dependencies: ["Ember"], path: "Sources/EmberOptim"),
         .target(name: "EmberData", dependencies: ["Ember", "CZlib"], path: "Sources/EmberData"),
+        // Sequence models: character tokenizer, text block dataset, GPT and an LSTM language model.
+        .target(name: "EmberModels", dependencies: ["Ember", "EmberNN", "EmberData"], path: "Sources/EmberModels"),
         .executableTarget(name: "EmberCLI",
                           dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -42,6 +45,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EmberOptimTests", dependencies: ["Ember", "EmberNN", "EmberOptim"], path: "Tests/EmberOptimTests",
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberModelsTests", dependencies: ["Ember", "EmberNN", "EmberData", "EmberOptim", "EmberModels"],
+                    path: "Tests/EmberModelsTests"),
         .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests"),
         // Runs the built `ember` tool as a user would (the dependency makes sure it is built).
         .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember", "EmberNN", "EmberOptim", "EmberData"],

@@ -16,6 +16,7 @@
 #   BENCH_MEM_OPS   tiny ops in the memory check (default 10000000)
 #   BENCH_SCRATCH   SwiftPM scratch path (default .build-bench)
 #   BENCH_SKIP_BUILD=1  reuse the existing ember-bench binary
+# The I/O workloads read two ~90 MB files in $BENCH_SCRATCH/io, created on first use.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +25,8 @@ MEM_OPS="${BENCH_MEM_OPS:-10000000}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 SCRATCH="${BENCH_SCRATCH:-.build-bench}"
 VENV=.venv-bench
-WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train"
+WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90"
+IO_DIR="$SCRATCH/io"   # the I/O workloads' ~90 MB files, created once by torch_bench.py
 if [ -n "${BENCH_ONLY:-}" ]; then WORKLOADS="${BENCH_ONLY//,/ }"; fi
 
 # 1. Ember, release build.
@@ -42,6 +44,10 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, numpy" 
     "$VENV/bin/pip" install --quiet "torch==2.13.0+cpu" numpy >&2 \
         || "$VENV/bin/pip" install --quiet torch numpy >&2
 fi
+if ! "$VENV/bin/python" -c "import safetensors" 2>/dev/null; then
+    echo "== installing safetensors into $VENV" >&2
+    "$VENV/bin/pip" install --quiet safetensors >&2
+fi
 
 # 3. Run, alternating the two sides per workload.
 RESULTS="$SCRATCH/bench-results.jsonl"
@@ -56,9 +62,14 @@ for w in $WORKLOADS; do
         *) TIMED="${TIMED:+$TIMED,}$w" ;;
     esac
 done
+case " $WORKLOADS " in
+    *" load_safetensors90 "*|*" load_pt90 "*)
+        echo "== I/O benchmark files in $IO_DIR (created once)" >&2
+        "$VENV/bin/python" Benchmarks/torch_bench.py --make-io-files --io-dir "$IO_DIR" >&2 ;;
+esac
 run_both() {  # run_both WORKLOADS(comma-separated)
-    "$EMBER_BIN" --only "$1" --mem-ops "$MEM_OPS" | tee -a "$RESULTS" >&2
-    "$VENV/bin/python" Benchmarks/torch_bench.py --only "$1" --mem-ops "$MEM_OPS" --threads "$THREADS" \
+    "$EMBER_BIN" --only "$1" --mem-ops "$MEM_OPS" --io-dir "$IO_DIR" | tee -a "$RESULTS" >&2
+    "$VENV/bin/python" Benchmarks/torch_bench.py --only "$1" --mem-ops "$MEM_OPS" --threads "$THREADS" --io-dir "$IO_DIR" \
         | tee -a "$RESULTS" >&2
 }
 for round in $(seq 1 "$ROUNDS"); do
@@ -106,6 +117,8 @@ SPEC = [
     ("mlp_step", "MLP 784-512-512-10 train step, batch 256, SGD momentum", 0.9),
     ("cnn_step", "CNN train step, batch 128 of [1, 28, 28], Adam", 1.0),
     ("mlp_epoch", "Fashion-MNIST MLP epoch through the DataLoader, batch 128", 0.9),
+    ("load_safetensors90", "load ~90 MB safetensors (float32) + sum of every tensor", 1.0),
+    ("load_pt90", "load ~90 MB torch.save state dict (float32)", 1.0),
 ]
 # Peak resident memory (VmHWM) of a process loading Fashion-MNIST and training the MLP one epoch.
 PEAK_TARGET = 0.5
@@ -122,7 +135,7 @@ tv = info.get("torch", {}).get("version", "?")
 n_rounds = max((len(v) for w in rounds.values() for v in w.values()), default=0)
 print(f"Ember vs PyTorch {tv}, {threads} threads, {n_rounds} round(s): best per-round median time per side;")
 print("ratio = Ember / PyTorch (lower is better); last column: the ratio in each round")
-header = f"{'workload':<14} {'Ember':>11} {'PyTorch':>11} {'ratio':>7} {'target':>7}  {'result':<7} per-round ratios"
+header = f"{'workload':<18} {'Ember':>11} {'PyTorch':>11} {'ratio':>7} {'target':>7}  {'result':<7} per-round ratios"
 print(header)
 print("-" * len(header))
 met_all = True
@@ -137,7 +150,7 @@ for name, desc, target in SPEC:
     met_all &= ok
     rs = f"{ratio:.3f}" if ratio is not None else "-"
     per = " ".join(f"{a / b:.2f}" for a, b in zip(es, ts))
-    print(f"{name:<14} {fmt(e):>11} {fmt(t):>11} {rs:>7} {'<= ' + str(target):>7}  {'met' if ok else 'MISSED':<7} {per}")
+    print(f"{name:<18} {fmt(e):>11} {fmt(t):>11} {rs:>7} {'<= ' + str(target):>7}  {'met' if ok else 'MISSED':<7} {per}")
 
 if "peak_rss_train" in rows:
     es = rounds.get("peak_rss_train", {}).get("ember", [])

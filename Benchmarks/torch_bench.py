@@ -11,7 +11,11 @@ it reads the process-wide peak (VmHWM), so run it alone (`--only peak_rss_train`
 Fashion-MNIST comes from the gzipped IDX files in /usr/share/datasets/fashion-mnist (Debian
 package dataset-fashion-mnist), read with gzip + numpy (torchvision is not used).
 
-Usage: torch_bench.py [--only name,name,...] [--mem-ops N] [--threads N]
+The I/O workloads (load_safetensors90, load_pt90) read two ~90 MB files of float32 tensors
+from --io-dir (default .build-bench/io); `--make-io-files` creates them (once) and exits.
+
+Usage: torch_bench.py [--only name,name,...] [--mem-ops N] [--threads N] [--io-dir DIR]
+       torch_bench.py --make-io-files [--io-dir DIR]
 """
 import argparse
 import gzip
@@ -25,7 +29,7 @@ import torch
 from torch import nn
 
 WORKLOADS = ["add16", "mlp16", "matmul1024", "matmul4096", "fma10m", "softmax4096", "sum10m", "rss_tiny_ops",
-             "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train"]
+             "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train", "load_safetensors90", "load_pt90"]
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 
@@ -131,12 +135,43 @@ def report(name, result):
     emit(workload=name, seconds=seconds, inner=inner, reps=reps)
 
 
+def io_state_dict():
+    """The tensors of both I/O benchmark files: 30 float32 [768, 1024] weights and 30 [1024]
+    biases, 94.5 MB in all (fixed seed)."""
+    g = torch.Generator().manual_seed(0)
+    sd = {}
+    for i in range(30):
+        sd[f"layers.{i}.weight"] = torch.randn(768, 1024, generator=g)
+        sd[f"layers.{i}.bias"] = torch.randn(1024, generator=g)
+    return sd
+
+
+def make_io_files(io_dir):
+    """Creates bench90.safetensors and bench90.pt in io_dir unless they already exist."""
+    import os
+    os.makedirs(io_dir, exist_ok=True)
+    st_path, pt_path = os.path.join(io_dir, "bench90.safetensors"), os.path.join(io_dir, "bench90.pt")
+    if os.path.exists(st_path) and os.path.exists(pt_path):
+        return
+    from safetensors.torch import save_file
+    sd = io_state_dict()
+    save_file(sd, st_path + ".tmp")
+    os.replace(st_path + ".tmp", st_path)
+    torch.save(sd, pt_path + ".tmp")
+    os.replace(pt_path + ".tmp", pt_path)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default=None)
     parser.add_argument("--mem-ops", type=int, default=10_000_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--io-dir", default=".build-bench/io")
+    parser.add_argument("--make-io-files", action="store_true")
     args = parser.parse_args()
+    if args.make_io_files:
+        make_io_files(args.io_dir)
+        return 0
     only = set(args.only.split(",")) if args.only else None
 
     def wanted(name):
@@ -237,6 +272,25 @@ def main():
         model, optim, loader = fashion_mlp_setup()
         report("mlp_epoch", measure(lambda: train_epoch(model, optim, loader), rep_seconds=0, min_reps=3,
                                     max_reps=3, warm_calls=1))
+
+
+    # Load a ~90 MB safetensors file of float32 tensors and touch every tensor (sum).
+    if wanted("load_safetensors90"):
+        import os
+        from safetensors.torch import load_file
+        path = os.path.join(args.io_dir, "bench90.safetensors")
+
+        def load_st():
+            for t in load_file(path).values():
+                t.sum()
+
+        report("load_safetensors90", measure(load_st, rep_seconds=0, budget=3))
+
+    # Load a ~90 MB torch.save state dict of float32 tensors.
+    if wanted("load_pt90"):
+        import os
+        path = os.path.join(args.io_dir, "bench90.pt")
+        report("load_pt90", measure(lambda: torch.load(path, weights_only=True), rep_seconds=0, budget=3))
 
 
 if __name__ == "__main__":

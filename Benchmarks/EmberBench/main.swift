@@ -9,7 +9,11 @@
 // The peak-memory check prints {"impl":"ember","workload":"peak_rss_train","vmhwm_kib":..,...};
 // it reads the process-wide peak (VmHWM), so run it alone (`--only peak_rss_train`), as run.sh does.
 //
-// Usage: ember-bench [--only name,name,...] [--mem-ops N] [--quick N] [--list]
+// The I/O workloads (load_safetensors90, load_pt90) read files that torch_bench.py creates
+// (`torch_bench.py --make-io-files --io-dir DIR`, run.sh does it once) in --io-dir
+// (default .build-bench/io).
+//
+// Usage: ember-bench [--only name,name,...] [--mem-ops N] [--quick N] [--io-dir DIR] [--list]
 // --quick N: warm up, then 3 repetitions of N calls each (for profiling, not for numbers;
 // for mlp_epoch and peak_rss_train, N is ignored: one epoch).
 // The workloads and their PyTorch twins (Benchmarks/torch_bench.py) must stay identical.
@@ -120,6 +124,7 @@ func report(_ name: String, _ result: (seconds: Double, inner: Int, reps: Int)) 
 
 var only: Set<String>? = nil
 var memOps = 10_000_000
+var ioDir = ".build-bench/io"
 nonisolated(unsafe) var quick = false
 nonisolated(unsafe) var quickInner = 1000
 nonisolated(unsafe) var quickSingle = false   // --quick for the epoch workloads: one call per repetition
@@ -128,11 +133,12 @@ while let arg = arguments.next() {
     switch arg {
     case "--only": only = Set((arguments.next() ?? "").split(separator: ",").map(String.init))
     case "--mem-ops": memOps = Int(arguments.next() ?? "") ?? memOps
+    case "--io-dir": ioDir = arguments.next() ?? ioDir
     case "--quick":
         quick = true
         if let n = Int(arguments.next() ?? "") { quickInner = n }
     case "--list":
-        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train")
+        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90")
         exit(0)
     default:
         FileHandle.standardError.write("ember-bench: unknown argument \(arg)\n".data(using: .utf8)!)
@@ -318,4 +324,40 @@ if wanted("mlp_epoch") {
         trainEpoch(model, optim, loader)
     })
     quickSingle = false
+}
+
+// MARK: - I/O
+
+/// The path of an I/O benchmark file, or exit when torch_bench.py has not created it.
+func ioFile(_ name: String) -> URL {
+    let url = URL(fileURLWithPath: ioDir).appendingPathComponent(name)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        FileHandle.standardError.write("ember-bench: \(url.path) is missing; create it with `torch_bench.py --make-io-files --io-dir \(ioDir)`\n".data(using: .utf8)!)
+        exit(1)
+    }
+    return url
+}
+
+func orExit<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch {
+        FileHandle.standardError.write("ember-bench: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+}
+
+// Load a ~90 MB safetensors file of float32 tensors (zero-copy) and touch every tensor (sum).
+if wanted("load_safetensors90") {
+    let url = ioFile("bench90.safetensors")
+    report("load_safetensors90", measure(repSeconds: 0, budget: 3) {
+        let tensors = orExit { try SafetensorsFile(url).tensors(copy: false) }
+        for (_, t) in tensors { _ = t.sum() }
+    })
+}
+
+// Load a ~90 MB torch.save state dict of float32 tensors.
+if wanted("load_pt90") {
+    let url = ioFile("bench90.pt")
+    report("load_pt90", measure(repSeconds: 0, budget: 3) {
+        _ = orExit { try TorchCheckpoint.load(url) }
+    })
 }
