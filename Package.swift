@@ -39,8 +39,10 @@ let package = Package(
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
         .executableTarget(name: "EmberBench", dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData"],
                           path: "Benchmarks/EmberBench"),
-        .testTarget(name: "EmberTests", dependencies: ["Ember"], path: "Tests/EmberTests",
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmberTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberTests",
+                    resources: [.copy("Fixtures")],
+                    // Compiles the IDX and CSV parsers into the fuzz tests (they live in EmberData).
+                    swiftSettings: [.define("EMBER_FUZZ_DATA")]),
         .testTarget(name: "EmberNNTests", dependencies: ["Ember", "EmberNN"], path: "Tests/EmberNNTests",
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EmberOptimTests", dependencies: ["Ember", "EmberNN", "EmberOptim"], path: "Tests/EmberOptimTests",

@@ -399,7 +399,7 @@ final class FuzzTests: XCTestCase {
 // MARK: - EmberData parsers (IDX, CSV)
 //
 // EmberTests depends only on Ember, so these run only where the package builds EmberTests with
-// the EmberData dependency and `swiftSettings: [.define("EMBER_FUZZ_DATA")]`.
+// the EmberData dependency and `swiftSettings: [.define("EMBER_FUZZ_DATA")]` (Package.swift sets both).
 #if EMBER_FUZZ_DATA
 import EmberData
 
