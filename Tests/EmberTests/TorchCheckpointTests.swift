@@ -239,10 +239,14 @@ final class TorchCheckpointTests: XCTestCase {
         var noPickle = ZipWriter()
         noPickle.add("x/other", Data([1]))
         expectError(noPickle.finish(), .notACheckpoint, containing: "data.pkl")
-        // A stored storage entry whose bytes were changed: CRC mismatch, naming the entry.
+        // A stored storage entry whose bytes were changed: like torch, the default load does
+        // not checksum tensor storages (it still loads safely); `verifyChecksums` catches it.
         var flipped = good
         flipped[flipped.count / 2] ^= 0x55
-        XCTAssertThrowsError(try TorchCheckpoint.decode(flipped, path: "hostile.pt"))
+        XCTAssertNoThrow(try TorchCheckpoint.decode(flipped, path: "hostile.pt"))
+        XCTAssertThrowsError(try TorchCheckpoint.decode(flipped, path: "hostile.pt", verifyChecksums: true)) { error in
+            XCTAssertTrue("\(error)".contains("CRC-32"), "\(error)")
+        }
         XCTAssertThrowsError(try TorchCheckpoint.load(fixtures.appendingPathComponent("legacy.pt"))) { error in
             XCTAssertEqual((error as? TorchCheckpointError)?.kind, .legacyFormat)
             XCTAssertTrue("\(error)".contains("legacy.pt"))

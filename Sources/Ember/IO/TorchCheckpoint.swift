@@ -124,15 +124,20 @@ public enum TorchCheckpoint {
     ///
     /// Tensors come back on the CPU with torch's dtype (int16 and int8 are widened to int32),
     /// offsets, sizes and strides: tensors that shared a storage in torch share one here.
-    public static func load(_ url: URL) throws -> [String: Tensor] {
-        let value = try loadValue(url)
+    ///
+    /// - Parameter verifyChecksums: also check the CRC-32 of every tensor storage. Off by
+    ///   default, as in torch's own reader (the pickle is always checked, and sizes and
+    ///   offsets are checked either way); turn it on to detect corrupted tensor bytes.
+    public static func load(_ url: URL, verifyChecksums: Bool = false) throws -> [String: Tensor] {
+        let value = try loadValue(url, verifyChecksums: verifyChecksums)
         do { return try value.flattenedTensors() } catch let error as TorchCheckpointError {
             throw TorchCheckpointError(error.kind, path: url.path, error.detail)
         }
     }
 
-    /// Loads a `torch.save` file as a value tree (dicts, lists, tuples, numbers, strings, tensors).
-    public static func loadValue(_ url: URL) throws -> TorchValue {
+    /// Loads a `torch.save` file as a value tree (dicts, lists, tuples, numbers, strings,
+    /// tensors); `verifyChecksums` as in ``load(_:verifyChecksums:)``.
+    public static func loadValue(_ url: URL, verifyChecksums: Bool = false) throws -> TorchValue {
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -140,14 +145,19 @@ public enum TorchCheckpoint {
         }
         if isDirectory.boolValue { throw TorchCheckpointError(.unreadable, path: path, "is a directory, not a checkpoint") }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw TorchCheckpointError(.unreadable, path: path, "cannot read the file: \(error.localizedDescription)")
+        if let mapped = mappedFileContents(path) {
+            data = mapped
+        } else {
+            do { data = try Data(contentsOf: url) } catch {
+                throw TorchCheckpointError(.unreadable, path: path, "cannot read the file: \(error.localizedDescription)")
+            }
         }
-        return try decode(data, path: path)
+        return try decode(data, path: path, verifyChecksums: verifyChecksums)
     }
 
-    /// Decodes checkpoint bytes held in memory; `path` names them in errors.
-    public static func decode(_ data: Data, path: String = "<memory>") throws -> TorchValue {
+    /// Decodes checkpoint bytes held in memory; `path` names them in errors and
+    /// `verifyChecksums` is as in ``load(_:verifyChecksums:)``.
+    public static func decode(_ data: Data, path: String = "<memory>", verifyChecksums: Bool = false) throws -> TorchValue {
         let bytes = data.startIndex == 0 ? data : Data(data)
         let zipMagic = Data([0x50, 0x4b, 0x03, 0x04])
         if bytes.prefix(4) != zipMagic {
@@ -168,8 +178,10 @@ public enum TorchCheckpoint {
             throw TorchCheckpointError(.notACheckpoint, path: path, "the ZIP archive has no '<name>/data.pkl': not a torch.save file")
         }
         let prefix = String(pickleEntry.name.dropLast("data.pkl".count))
-        func entryData(_ name: String) throws -> Data {
-            do { return try zip.data(for: name) } catch let error as ZipArchiveError {
+        /// An entry's bytes. Tensor storages skip the CRC-32 pass unless `verifyChecksums`, as
+        /// torch's own reader does (their sizes and offsets are still checked).
+        func entryData(_ name: String, verifyChecksum: Bool = true) throws -> Data {
+            do { return try zip.data(for: name, verifyChecksum: verifyChecksum) } catch let error as ZipArchiveError {
                 throw TorchCheckpointError(error.kind == .missingEntry ? .badTensor : .badArchive,
                                            path: path, entry: error.entry, error.reason)
             }
@@ -191,7 +203,7 @@ public enum TorchCheckpoint {
                                            "storage type torch.\(dtypeName) has no Ember dtype (supported: \(storageTypes.keys.sorted().map { "torch.\($0)" }.joined(separator: ", ")))")
             }
             let name = prefix + "data/" + key
-            let raw = try entryData(name)
+            let raw = try entryData(name, verifyChecksum: verifyChecksums)
             let (needed, overflow) = numel.multipliedReportingOverflow(by: source.itemSize)
             guard numel >= 0, !overflow, needed <= raw.count else {
                 throw TorchCheckpointError(.badTensor, path: path, entry: name,

@@ -102,8 +102,12 @@ public struct ZipArchive {
         }
         if isDirectory.boolValue { throw ZipArchiveError(.unreadable, path: path, "is a directory") }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ZipArchiveError(.unreadable, path: path, "cannot read the file: \(error.localizedDescription)")
+        if let mapped = mappedFileContents(path) {
+            data = mapped
+        } else {
+            do { data = try Data(contentsOf: url) } catch {
+                throw ZipArchiveError(.unreadable, path: path, "cannot read the file: \(error.localizedDescription)")
+            }
         }
         try self.init(data: data, path: path, maximumEntryBytes: maximumEntryBytes)
     }
@@ -125,16 +129,17 @@ public struct ZipArchive {
     /// The entry called `name`, if present.
     public func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
 
-    /// The uncompressed, CRC-checked bytes of the entry called `name`.
-    public func data(for name: String) throws -> Data {
+    /// The uncompressed bytes of the entry called `name`, CRC-checked unless
+    /// `verifyChecksum` is false (sizes and offsets are checked either way).
+    public func data(for name: String, verifyChecksum: Bool = true) throws -> Data {
         guard let entry = entry(named: name) else {
             throw ZipArchiveError(.missingEntry, path: path, entry: name, "no such entry in the archive")
         }
-        return try data(for: entry)
+        return try data(for: entry, verifyChecksum: verifyChecksum)
     }
 
-    /// The uncompressed, CRC-checked bytes of `entry`.
-    public func data(for entry: Entry) throws -> Data {
+    /// The uncompressed bytes of `entry`, CRC-checked unless `verifyChecksum` is false.
+    public func data(for entry: Entry, verifyChecksum: Bool = true) throws -> Data {
         func fail(_ kind: ZipArchiveError.Kind, _ reason: String) -> ZipArchiveError {
             ZipArchiveError(kind, path: path, entry: entry.name, reason)
         }
@@ -162,6 +167,7 @@ public struct ZipArchive {
         default:
             throw fail(.unsupported, "compression method \(entry.method) (only stored and deflate are supported)")
         }
+        guard verifyChecksum else { return result }
         let crc = ZipArchive.crc32(of: result)
         guard crc == entry.crc32 else {
             throw fail(.checksumMismatch, String(format: "CRC-32 is %08x, the directory says %08x", crc, entry.crc32))
