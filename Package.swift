@@ -33,7 +33,7 @@ let package = Package(
         // Sequence models: character tokenizer, text block dataset, GPT and an LSTM language model.
         .target(name: "EmberModels", dependencies: ["Ember", "EmberNN", "EmberData"], path: "Sources/EmberModels"),
         .executableTarget(name: "EmberCLI",
-                          dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData",
+                          dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/EmberCLI"),
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
@@ -51,7 +51,7 @@ let package = Package(
                     path: "Tests/EmberModelsTests"),
         .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests"),
         // Runs the built `ember` tool as a user would (the dependency makes sure it is built).
-        .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember", "EmberNN", "EmberOptim", "EmberData"],
+        .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels"],
                     path: "Tests/EmberCLITests"),
     ]
 )

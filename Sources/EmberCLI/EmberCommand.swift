@@ -8,7 +8,7 @@ struct EmberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ember",
         abstract: "Train and evaluate Ember models.",
-        subcommands: [Train.self, Eval.self, Inspect.self, Convert.self])
+        subcommands: [Train.self, Eval.self, Inspect.self, Convert.self, Generate.self])
 }
 
 /// An error the tool reports as one line and exit status 1.

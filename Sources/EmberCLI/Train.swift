@@ -17,19 +17,22 @@ extension FashionMNISTArchitecture: ExpressibleByArgument {}
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model.",
-        discussion: "Example: ember train fashion-mnist --model cnn --epochs 5 --save cnn.safetensors")
+        discussion: """
+            Examples: ember train fashion-mnist --model cnn --epochs 5 --save cnn.safetensors
+                      ember train char-lm --model gpt --steps 3000 --save gpt.safetensors
+            """)
 
-    @Argument(help: "The task to train (fashion-mnist).")
+    @Argument(help: "The task to train (fashion-mnist or char-lm).")
     var task: String
 
-    @Option(help: "Architecture: \(FashionMNISTArchitecture.allCases.map(\.rawValue).joined(separator: " or ")).")
-    var model: FashionMNISTArchitecture = .mlp
+    @Option(help: "Architecture: \(FashionMNISTArchitecture.allCases.map(\.rawValue).joined(separator: " or ")) for fashion-mnist (default mlp); \(CharLMArchitecture.allCases.map(\.rawValue).joined(separator: " or ")) for char-lm (default gpt).")
+    var model: String?
 
     @Option(help: "Passes over the training set.")
     var epochs: Int = 5
 
-    @Option(help: "Samples per batch.")
-    var batchSize: Int = 128
+    @Option(help: "Samples per batch (default: 128 for fashion-mnist, 64 for char-lm).")
+    var batchSize: Int?
 
     @Option(help: "Learning rate (default: 0.05 for SGD, 1e-3 for Adam).")
     var lr: Double?
@@ -49,10 +52,21 @@ struct Train: ParsableCommand {
     @Option(help: "Directory of the Fashion-MNIST files.")
     var data: String = FashionMNIST.defaultRoot
 
+    @OptionGroup var charLM: CharLMOptions
+
+    /// The fashion-mnist architecture (`validate()` has checked `--model`).
+    private var architecture: FashionMNISTArchitecture { FashionMNISTArchitecture(rawValue: model ?? "mlp") ?? .mlp }
+
     func validate() throws {
-        guard task == "fashion-mnist" else { throw ValidationError("unknown task '\(task)'; available: fashion-mnist") }
+        guard task == "fashion-mnist" || task == "char-lm" else { throw ValidationError("unknown task '\(task)'; available: fashion-mnist, char-lm") }
+        if let model {
+            let names = task == "char-lm" ? CharLMArchitecture.allCases.map(\.rawValue) : FashionMNISTArchitecture.allCases.map(\.rawValue)
+            guard names.contains(model) else {
+                throw ValidationError("--model '\(model)' is not a \(task) model; available: \(names.joined(separator: ", "))")
+            }
+        }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         guard workers >= 0 else { throw ValidationError("--workers must be zero or more") }
         if let save {
@@ -66,7 +80,12 @@ struct Train: ParsableCommand {
 
     func run() throws {
         do {
-            try train()
+            if task == "char-lm" {
+                try CharLMTrainer(architecture: CharLMArchitecture(rawValue: model ?? "gpt") ?? .gpt, options: charLM,
+                                  batchSize: batchSize ?? 64, lr: lr, seed: seed, save: save).run()
+            } else {
+                try train()
+            }
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -79,6 +98,7 @@ struct Train: ParsableCommand {
         manualSeed(seed)
         let trainSet = try FashionMNIST(split: .train, root: data)
         let testSet = try FashionMNIST(split: .test, root: data)
+        let model = architecture, batchSize = self.batchSize ?? 128
         let network = model.makeModel()
         let learningRate = lr ?? (optimizer == .sgd ? 0.05 : 1e-3)
         let optim: Optimizer = optimizer == .sgd
