@@ -5,44 +5,6 @@ import XCTest
 import Ember
 
 final class CharLMTests: XCTestCase {
-    /// The `ember` executable built next to this test bundle.
-    private var tool: URL {
-        get throws {
-            let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ember")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else {
-                throw XCTSkip("the ember executable is not built next to the tests (\(url.path))")
-            }
-            return url
-        }
-    }
-
-    private func run(_ arguments: [String], environment extra: [String: String] = [:]) throws
-        -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try tool
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        environment.merge(extra) { _, new in new }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    private func scratch() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ember-charlm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// A small corpus of three lines repeated in a fixed pseudo-random order.
     private func writeCorpus(in directory: URL) throws -> String {
         let lines = ["ROMEO: my love is the sun.\n", "JULIET: the night is sweet.\n", "ROMEO: i love the night.\n"]
@@ -59,7 +21,7 @@ final class CharLMTests: XCTestCase {
     private func trainTinyGPT(in dir: URL) throws -> (checkpoint: String, output: String) {
         let corpus = try writeCorpus(in: dir)
         let checkpoint = dir.appendingPathComponent("gpt.safetensors").path
-        let result = try run(["train", "char-lm", "--model", "gpt", "--corpus", corpus, "--steps", "60",
+        let result = try runEmber(["train", "char-lm", "--model", "gpt", "--corpus", corpus, "--steps", "60",
                               "--eval-interval", "20", "--layers", "1", "--heads", "2", "--width", "32",
                               "--context", "16", "--batch-size", "16", "--lr", "1e-2", "--seed", "3",
                               "--save", checkpoint])
@@ -68,7 +30,7 @@ final class CharLMTests: XCTestCase {
     }
 
     func testTrainsATinyGPTAndGeneratesReproducibly() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let (checkpoint, output) = try trainTinyGPT(in: dir)
         // One validation line per eval interval, with falling losses.
         let pattern = try NSRegularExpression(pattern: #"step (\d+)/60  train loss ([0-9.]+)  val loss ([0-9.]+)"#)
@@ -95,17 +57,17 @@ final class CharLMTests: XCTestCase {
 
         let arguments = ["generate", "--checkpoint", checkpoint, "--prompt", "ROMEO:", "--tokens", "60",
                          "--temperature", "0.8", "--top-k", "5", "--seed", "7"]
-        let a = try run(arguments), b = try run(arguments)
+        let a = try runEmber(arguments), b = try runEmber(arguments)
         XCTAssertEqual(a.status, 0, a.stderr)
         XCTAssertEqual(a.stdout, b.stdout)
         XCTAssertTrue(a.stdout.hasPrefix("ROMEO:"), a.stdout)
         XCTAssertEqual(a.stdout.unicodeScalars.count, "ROMEO:".count + 60 + 1, a.stdout)
         // Without the KV cache the same text comes out.
-        let uncached = try run(arguments + ["--no-cache"])
+        let uncached = try runEmber(arguments + ["--no-cache"])
         XCTAssertEqual(uncached.stdout, a.stdout)
 
         // A prompt character the corpus never had: one error line, exit 1.
-        let unknown = try run(["generate", "--checkpoint", checkpoint, "--prompt", "Zebra"])
+        let unknown = try runEmber(["generate", "--checkpoint", checkpoint, "--prompt", "Zebra"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.stderr.hasPrefix("error: "), unknown.stderr)
         XCTAssertTrue(unknown.stderr.contains("\"Z\""), unknown.stderr)
@@ -113,8 +75,8 @@ final class CharLMTests: XCTestCase {
     }
 
     func testMissingCorpusNamesThePipPackage() throws {
-        let dir = try scratch()
-        let missingFile = try run(["train", "char-lm", "--corpus", dir.appendingPathComponent("none.txt").path, "--steps", "1"])
+        let dir = try scratchDirectory()
+        let missingFile = try runEmber(["train", "char-lm", "--corpus", dir.appendingPathComponent("none.txt").path, "--steps", "1"])
         XCTAssertEqual(missingFile.status, 1)
         XCTAssertTrue(missingFile.stderr.hasPrefix("error: "), missingFile.stderr)
         XCTAssertTrue(missingFile.stderr.contains("none.txt"), missingFile.stderr)
@@ -122,7 +84,7 @@ final class CharLMTests: XCTestCase {
         // No corpus anywhere the search looks (override and HOME point at empty places).
         let environment = ["EMBER_SHAKESPEARE_DIR": dir.appendingPathComponent("nope").path, "HOME": dir.path,
                            "VIRTUAL_ENV": dir.path, "PYENV_ROOT": dir.path, "CONDA_PREFIX": dir.path]
-        let noCorpus = try run(["train", "char-lm", "--steps", "1"], environment: environment)
+        let noCorpus = try runEmber(["train", "char-lm", "--steps", "1"], environment: environment)
         if noCorpus.status == 0 || noCorpus.stdout.contains("Shakespeare's plays") {
             throw XCTSkip("the Shakespeare corpus is installed system-wide")
         }
@@ -134,10 +96,10 @@ final class CharLMTests: XCTestCase {
     }
 
     func testGenerateRefusesOtherCheckpoints() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let corrupt = dir.appendingPathComponent("broken.safetensors")
         try Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).write(to: corrupt)
-        let a = try run(["generate", "--checkpoint", corrupt.path, "--prompt", "A"])
+        let a = try runEmber(["generate", "--checkpoint", corrupt.path, "--prompt", "A"])
         XCTAssertEqual(a.status, 1)
         XCTAssertTrue(a.stderr.hasPrefix("error: "), a.stderr)
         XCTAssertEqual(a.stderr.split(separator: "\n").count, 1, a.stderr)
@@ -145,16 +107,16 @@ final class CharLMTests: XCTestCase {
         let other = dir.appendingPathComponent("mlp.safetensors")
         try Safetensors.save(["weight": Tensor.zeros([3, 3])], to: other,
                              metadata: ["ember.task": "fashion-mnist", "ember.architecture": "mlp"])
-        let b = try run(["generate", "--checkpoint", other.path, "--prompt", "A"])
+        let b = try runEmber(["generate", "--checkpoint", other.path, "--prompt", "A"])
         XCTAssertEqual(b.status, 1)
         XCTAssertTrue(b.stderr.contains("fashion-mnist"), b.stderr)
     }
 
     func testCharLMOptionsAreValidated() throws {
-        let badModel = try run(["train", "char-lm", "--model", "cnn"])
+        let badModel = try runEmber(["train", "char-lm", "--model", "cnn"])
         XCTAssertNotEqual(badModel.status, 0)
         XCTAssertTrue(badModel.stderr.contains("gpt"), badModel.stderr)
-        let badSteps = try run(["train", "char-lm", "--steps", "0"])
+        let badSteps = try runEmber(["train", "char-lm", "--steps", "0"])
         XCTAssertNotEqual(badSteps.status, 0)
         XCTAssertTrue(badSteps.stderr.contains("--steps must be positive"), badSteps.stderr)
     }

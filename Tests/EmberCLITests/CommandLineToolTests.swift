@@ -5,42 +5,6 @@ import XCTest
 import Ember
 
 final class CommandLineToolTests: XCTestCase {
-    /// The `ember` executable built next to this test bundle.
-    private var tool: URL {
-        get throws {
-            let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ember")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else {
-                throw XCTSkip("the ember executable is not built next to the tests (\(url.path))")
-            }
-            return url
-        }
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try tool
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    private func scratch() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ember-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// IDX bytes: magic (0, 0, type 0x08 = ubyte, rank), big-endian sizes, then the data.
     private func idx(_ dims: [Int], _ values: [UInt8]) -> Data {
         var data = Data([0, 0, 0x08, UInt8(dims.count)])
@@ -73,15 +37,15 @@ final class CommandLineToolTests: XCTestCase {
     }
 
     func testTrainsSavesAndEvaluatesOnATinyDataset() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         try writeBandDataset(in: dir, train: 400, test: 100)
         let checkpoint = dir.appendingPathComponent("mlp.safetensors").path
-        let training = try run(["train", "fashion-mnist", "--data", dir.path, "--epochs", "3", "--batch-size", "20",
+        let training = try runEmber(["train", "fashion-mnist", "--data", dir.path, "--epochs", "3", "--batch-size", "20",
                                 "--seed", "1", "--save", checkpoint])
         XCTAssertEqual(training.status, 0, training.stderr)
         XCTAssertTrue(training.stdout.contains("epoch 3/3  loss "), training.stdout)
         XCTAssertTrue(training.stdout.contains("test accuracy 100.00%"), training.stdout)
-        let evaluation = try run(["eval", "--checkpoint", checkpoint, "--data", dir.path])
+        let evaluation = try runEmber(["eval", "--checkpoint", checkpoint, "--data", dir.path])
         XCTAssertEqual(evaluation.status, 0, evaluation.stderr)
         XCTAssertTrue(evaluation.stdout.contains("(mlp): test accuracy 100.00% on 100 images"), evaluation.stdout)
         let weights = try Safetensors.load(URL(fileURLWithPath: checkpoint))
@@ -89,43 +53,43 @@ final class CommandLineToolTests: XCTestCase {
     }
 
     func testUnknownOptionIsRejected() throws {
-        let result = try run(["train", "fashion-mnist", "--bogus"])
+        let result = try runEmber(["train", "fashion-mnist", "--bogus"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("Unknown option '--bogus'"), result.stderr)
     }
 
     func testBadValuesAreRejectedBeforeTraining() throws {
-        let result = try run(["train", "fashion-mnist", "--epochs", "0"])
+        let result = try runEmber(["train", "fashion-mnist", "--epochs", "0"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("--epochs must be positive"), result.stderr)
-        let unknownModel = try run(["train", "fashion-mnist", "--model", "transformer"])
+        let unknownModel = try runEmber(["train", "fashion-mnist", "--model", "transformer"])
         XCTAssertNotEqual(unknownModel.status, 0)
         XCTAssertTrue(unknownModel.stderr.contains("transformer"), unknownModel.stderr)
     }
 
     func testMissingDatasetNamesTheDebianPackage() throws {
-        let result = try run(["train", "fashion-mnist", "--data", "/nonexistent-ember-data", "--epochs", "1"])
+        let result = try runEmber(["train", "fashion-mnist", "--data", "/nonexistent-ember-data", "--epochs", "1"])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.hasPrefix("error: "), result.stderr)
         XCTAssertTrue(result.stderr.contains("apt-get install dataset-fashion-mnist"), result.stderr)
     }
 
     func testCorruptCheckpointGivesOneErrorLine() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let path = dir.appendingPathComponent("broken.safetensors")
         try Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).write(to: path)
-        let result = try run(["eval", "--checkpoint", path.path])
+        let result = try runEmber(["eval", "--checkpoint", path.path])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("invalid safetensors file"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
     }
 
     func testCheckpointOfAnotherArchitectureIsRefusedWithTheKeys() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let path = dir.appendingPathComponent("other.safetensors")
         try Safetensors.save(["weight": Tensor.zeros([3, 3])], to: path,
                              metadata: ["ember.task": "fashion-mnist", "ember.architecture": "cnn"])
-        let result = try run(["eval", "--checkpoint", path.path])
+        let result = try runEmber(["eval", "--checkpoint", path.path])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("does not fit the cnn architecture"), result.stderr)
         XCTAssertTrue(result.stderr.contains("missing keys: 0.weight"), result.stderr)
@@ -133,7 +97,7 @@ final class CommandLineToolTests: XCTestCase {
     }
 
     func testFailedRunLeavesAnExistingCheckpointUntouched() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         try writeBandDataset(in: dir, train: 20, test: 10)
         // Truncate the training images so loading fails after the run has started.
         let imagesPath = dir.appendingPathComponent("train-images-idx3-ubyte")
@@ -142,7 +106,7 @@ final class CommandLineToolTests: XCTestCase {
         let checkpoint = dir.appendingPathComponent("keep.safetensors")
         let original = Data("previous checkpoint".utf8)
         try original.write(to: checkpoint)
-        let result = try run(["train", "fashion-mnist", "--data", dir.path, "--save", checkpoint.path])
+        let result = try runEmber(["train", "fashion-mnist", "--data", dir.path, "--save", checkpoint.path])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("train-images-idx3-ubyte"), result.stderr)
         XCTAssertEqual(try Data(contentsOf: checkpoint), original)

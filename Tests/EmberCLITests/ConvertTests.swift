@@ -8,42 +8,6 @@ import Ember
 import EmberNN
 
 final class ConvertTests: XCTestCase {
-    /// The `ember` executable built next to this test bundle.
-    private var tool: URL {
-        get throws {
-            let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ember")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else {
-                throw XCTSkip("the ember executable is not built next to the tests (\(url.path))")
-            }
-            return url
-        }
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try tool
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    private func scratch() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ember-convert-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     private func sample() -> [String: Tensor] {
         [
             "layer.weight": Tensor((0..<6).map { Float($0) * 0.5 - 1 }, shape: [2, 3]),
@@ -65,7 +29,7 @@ final class ConvertTests: XCTestCase {
         }
     }
 
-    private func assertOneErrorLine(_ result: (status: Int32, stdout: String, stderr: String), containing fragment: String,
+    private func assertOneErrorLine(_ result: ToolResult, containing fragment: String,
                                     file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
         XCTAssertEqual(result.stdout, "", file: file, line: line)
@@ -77,7 +41,7 @@ final class ConvertTests: XCTestCase {
     // MARK: convert
 
     func testConvertsAroundEveryFormatKeepingNamesDTypesAndValues() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let tensors = sample()
         let start = dir.appendingPathComponent("start.safetensors")
         try Safetensors.save(tensors, to: start)
@@ -86,7 +50,7 @@ final class ConvertTests: XCTestCase {
         for name in chain {
             let next = dir.appendingPathComponent(name)
             let args = name == "e.npz" ? ["convert", previous.path, next.path, "--compressed"] : ["convert", previous.path, next.path]
-            let result = try run(args)
+            let result = try runEmber(args)
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
             XCTAssertEqual(result.stderr, "", name)
             previous = next
@@ -103,32 +67,32 @@ final class ConvertTests: XCTestCase {
     }
 
     func testSafetensorsMetadataSurvivesSafetensorsToSafetensors() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let input = dir.appendingPathComponent("in.safetensors"), output = dir.appendingPathComponent("out.safetensors")
         try Safetensors.save(["w": Tensor([1, 2] as [Float])], to: input, metadata: ["format": "pt"])
-        XCTAssertEqual(try run(["convert", input.path, output.path]).status, 0)
+        XCTAssertEqual(try runEmber(["convert", input.path, output.path]).status, 0)
         XCTAssertEqual(try Safetensors.loadWithMetadata(output).metadata, ["format": "pt"])
     }
 
     func testBFloat16IntoNpzIsRefusedAndTheOutputIsUntouched() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let input = dir.appendingPathComponent("bf.safetensors")
         try Safetensors.save(["a": Tensor([1] as [Float]), "emb": Tensor([0.5, 2] as [Float]).to(.bfloat16)], to: input)
         let output = dir.appendingPathComponent("out.npz")
         let previous = Data("previous contents".utf8)
         try previous.write(to: output)
-        let result = try run(["convert", input.path, output.path])
+        let result = try runEmber(["convert", input.path, output.path])
         assertOneErrorLine(result, containing: "'emb' (bfloat16)")
         XCTAssertTrue(result.stderr.contains("NumPy has no bfloat16"), result.stderr)
         XCTAssertEqual(try Data(contentsOf: output), previous)
         // bfloat16 goes to the torch format fine.
         let pt = dir.appendingPathComponent("bf.pt")
-        XCTAssertEqual(try run(["convert", input.path, pt.path]).status, 0)
+        XCTAssertEqual(try runEmber(["convert", input.path, pt.path]).status, 0)
         XCTAssertEqual(try TorchCheckpoint.load(pt)["emb"]?.dtype, .bfloat16)
     }
 
     func testFailuresAreOneErrorLineAndLeaveTheOutputUntouched() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let good = dir.appendingPathComponent("good.npz")
         try Npz.save(["w": Tensor([1, 2] as [Float])], to: good)
         let output = dir.appendingPathComponent("out.safetensors")
@@ -149,7 +113,7 @@ final class ConvertTests: XCTestCase {
             (["convert", good.path, dir.appendingPathComponent("no/dir/out.npz").path], "does not exist"),
         ]
         for (args, fragment) in cases {
-            assertOneErrorLine(try run(args), containing: fragment)
+            assertOneErrorLine(try runEmber(args), containing: fragment)
             XCTAssertEqual(try Data(contentsOf: output), previous, args.joined(separator: " "))
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
@@ -159,10 +123,10 @@ final class ConvertTests: XCTestCase {
     // MARK: inspect
 
     func testInspectListsNpzAndTorchFiles() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let npz = dir.appendingPathComponent("arrays.npz")
         try Npz.save(ordered: [("zeta", Tensor.zeros([2, 5], dtype: .float64)), ("a", Tensor([1, 2, 3] as [Int64]))], to: npz)
-        let listed = try run(["inspect", npz.path])
+        let listed = try runEmber(["inspect", npz.path])
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertEqual(listed.stdout, """
             zeta  float64  [2, 5]  80 bytes
@@ -172,7 +136,7 @@ final class ConvertTests: XCTestCase {
             """)
         let pt = dir.appendingPathComponent("model.pt")
         try TorchCheckpoint.save(["fc.weight": Tensor.zeros([4, 2]), "fc.bias": Tensor.zeros([4])], to: pt)
-        let torch = try run(["inspect", pt.path])
+        let torch = try runEmber(["inspect", pt.path])
         XCTAssertEqual(torch.status, 0, torch.stderr)
         XCTAssertEqual(torch.stdout, """
             fc.bias    float32  [4]     16 bytes
@@ -182,13 +146,13 @@ final class ConvertTests: XCTestCase {
             """)
         let broken = dir.appendingPathComponent("broken.npz")
         try Data([1, 2, 3]).write(to: broken)
-        assertOneErrorLine(try run(["inspect", broken.path]), containing: "broken.npz")
+        assertOneErrorLine(try runEmber(["inspect", broken.path]), containing: "broken.npz")
     }
 
     // MARK: Module files
 
     func testModuleSavesAndLoadsNpzAndTorchFiles() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let model = Linear(3, 2)
         for ext in ["npz", "pt", "pth", "bin", "safetensors"] {
             let url = dir.appendingPathComponent("linear.\(ext)")

@@ -5,47 +5,11 @@ import XCTest
 import Ember
 
 final class InspectTests: XCTestCase {
-    /// The `ember` executable built next to this test bundle.
-    private var tool: URL {
-        get throws {
-            let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("ember")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else {
-                throw XCTSkip("the ember executable is not built next to the tests (\(url.path))")
-            }
-            return url
-        }
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try tool
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    private func scratch() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ember-inspect-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     func testListsSafetensorsTensorsTotalAndMetadata() throws {
-        let path = try scratch().appendingPathComponent("m.safetensors")
+        let path = try scratchDirectory().appendingPathComponent("m.safetensors")
         try Safetensors.save(["fc.weight": Tensor.zeros([3, 4]), "fc.bias": Tensor.zeros([3]), "step": Tensor([5] as [Int64])],
                              to: path, metadata: ["ember.task": "demo"])
-        let result = try run(["inspect", path.path])
+        let result = try runEmber(["inspect", path.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, """
             fc.bias    float32  [3]     12 bytes
@@ -59,15 +23,15 @@ final class InspectTests: XCTestCase {
     }
 
     func testListsAnNpyFile() throws {
-        let path = try scratch().appendingPathComponent("emb.npy")
+        let path = try scratchDirectory().appendingPathComponent("emb.npy")
         try Tensor.zeros([2, 5], dtype: .float64).save(npy: path)
-        let result = try run(["inspect", path.path])
+        let result = try runEmber(["inspect", path.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "emb  float64  [2, 5]  80 bytes\ntotal: 1 tensor, 10 elements, 80 bytes\n")
     }
 
     func testCorruptOrUnsupportedFilesGiveOneErrorLine() throws {
-        let dir = try scratch()
+        let dir = try scratchDirectory()
         let cases: [(String, Data, String)] = [
             ("broken.safetensors", Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), "invalid safetensors file"),
             ("broken.npy", Data("not numpy".utf8), "broken.npy"),
@@ -76,13 +40,13 @@ final class InspectTests: XCTestCase {
         for (name, bytes, fragment) in cases {
             let path = dir.appendingPathComponent(name)
             try bytes.write(to: path)
-            let result = try run(["inspect", path.path])
+            let result = try runEmber(["inspect", path.path])
             XCTAssertEqual(result.status, 1, name)
             XCTAssertEqual(result.stdout, "", name)
             XCTAssertTrue(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment), result.stderr)
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         }
-        let missing = try run(["inspect", dir.appendingPathComponent("none.safetensors").path])
+        let missing = try runEmber(["inspect", dir.appendingPathComponent("none.safetensors").path])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.hasPrefix("error: ") && missing.stderr.contains("cannot read the file"), missing.stderr)
     }
