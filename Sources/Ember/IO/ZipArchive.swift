@@ -41,6 +41,7 @@ public struct ZipArchiveError: Error, CustomStringConvertible, LocalizedError, E
         /// Writing failed; an existing file is left untouched.
         case writeFailed
     }
+    /// What kind of problem it is.
     public let kind: Kind
     /// The archive's path (or `<memory>`).
     public let path: String
@@ -69,11 +70,15 @@ public struct ZipArchiveError: Error, CustomStringConvertible, LocalizedError, E
 public struct ZipArchive {
     /// One file in the archive, as the central directory describes it.
     public struct Entry: Sendable {
+        /// The entry's path inside the archive.
         public let name: String
         /// 0 (stored) or 8 (deflated).
         public let method: UInt16
+        /// The CRC-32 the central directory records for the uncompressed bytes.
         public let crc32: UInt32
+        /// Bytes the entry occupies in the archive.
         public let compressedSize: Int
+        /// Bytes the entry has once inflated.
         public let uncompressedSize: Int
         /// Offset of the entry's local header in the archive.
         public let localHeaderOffset: Int

@@ -63,21 +63,37 @@ extension Tensor {
     /// Negation.
     public static prefix func - (x: Tensor) -> Tensor { x.unaryOp(.neg, rule: .neg) }
 
+    /// `+` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func + (a: Tensor, b: Double) -> Tensor { a + a.scalar(b) }
+    /// `+` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func + (a: Double, b: Tensor) -> Tensor { b.scalar(a) + b }
+    /// `+` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func + (a: Tensor, b: Int) -> Tensor { a + a.scalar(b) }
+    /// `+` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func + (a: Int, b: Tensor) -> Tensor { b.scalar(a) + b }
+    /// `-` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func - (a: Tensor, b: Double) -> Tensor { a - a.scalar(b) }
+    /// `-` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func - (a: Double, b: Tensor) -> Tensor { b.scalar(a) - b }
+    /// `-` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func - (a: Tensor, b: Int) -> Tensor { a - a.scalar(b) }
+    /// `-` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func - (a: Int, b: Tensor) -> Tensor { b.scalar(a) - b }
+    /// `*` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func * (a: Tensor, b: Double) -> Tensor { a * a.scalar(b) }
+    /// `*` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func * (a: Double, b: Tensor) -> Tensor { b.scalar(a) * b }
+    /// `*` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func * (a: Tensor, b: Int) -> Tensor { a * a.scalar(b) }
+    /// `*` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func * (a: Int, b: Tensor) -> Tensor { b.scalar(a) * b }
+    /// `/` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func / (a: Tensor, b: Double) -> Tensor { a / a.scalar(b) }
+    /// `/` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func / (a: Double, b: Tensor) -> Tensor { b.scalar(a) / b }
+    /// `/` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func / (a: Tensor, b: Int) -> Tensor { a / a.scalar(b) }
+    /// `/` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func / (a: Int, b: Tensor) -> Tensor { b.scalar(a) / b }
 
     /// `self + alpha * other` (`torch.add` with `alpha`).
@@ -158,16 +174,27 @@ extension Tensor {
     /// let mask = x .> 0        // bool tensor
     /// ```
     public static func .== (a: Tensor, b: Tensor) -> Tensor { a.eq(b) }
+    /// `.!=` elementwise on two tensors (broadcasting).
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { a.ne(b) }
+    /// `.<` elementwise on two tensors (broadcasting).
     public static func .< (a: Tensor, b: Tensor) -> Tensor { a.lt(b) }
+    /// `.<=` elementwise on two tensors (broadcasting).
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { a.le(b) }
+    /// `.>` elementwise on two tensors (broadcasting).
     public static func .> (a: Tensor, b: Tensor) -> Tensor { a.gt(b) }
+    /// `.>=` elementwise on two tensors (broadcasting).
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { a.ge(b) }
+    /// `.==` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .== (a: Tensor, b: Double) -> Tensor { a.eq(b) }
+    /// `.!=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .!= (a: Tensor, b: Double) -> Tensor { a.ne(b) }
+    /// `.<` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .< (a: Tensor, b: Double) -> Tensor { a.lt(b) }
+    /// `.<=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .<= (a: Tensor, b: Double) -> Tensor { a.le(b) }
+    /// `.>` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .> (a: Tensor, b: Double) -> Tensor { a.gt(b) }
+    /// `.>=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func .>= (a: Tensor, b: Double) -> Tensor { a.ge(b) }
 
     /// Elementwise logical and (nonzero is true).

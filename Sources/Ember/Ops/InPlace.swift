@@ -93,14 +93,22 @@ extension Tensor {
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(*, rhs, name: "mul_", primitive: .mul) }
     /// Divides in place (floating-point tensors).
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.applyInPlace(/, rhs, name: "div_", primitive: .div) }
+    /// `+=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func += (lhs: inout Tensor, rhs: Double) { lhs += lhs.scalar(rhs) }
+    /// `-=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func -= (lhs: inout Tensor, rhs: Double) { lhs -= lhs.scalar(rhs) }
+    /// `*=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func *= (lhs: inout Tensor, rhs: Double) { lhs *= lhs.scalar(rhs) }
+    /// `/=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func /= (lhs: inout Tensor, rhs: Double) { lhs /= lhs.scalar(rhs) }
     // Integer scalars stay integer (`intTensor += 1` keeps int64), as Python ints do in PyTorch.
+    /// `+=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func += (lhs: inout Tensor, rhs: Int) { lhs += lhs.scalar(rhs) }
+    /// `-=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func -= (lhs: inout Tensor, rhs: Int) { lhs -= lhs.scalar(rhs) }
+    /// `*=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func *= (lhs: inout Tensor, rhs: Int) { lhs *= lhs.scalar(rhs) }
+    /// `/=` with a Swift scalar, which takes the tensor's dtype within its category (as a Python scalar in PyTorch).
     public static func /= (lhs: inout Tensor, rhs: Int) { lhs /= lhs.scalar(rhs) }
 
     /// `self += alpha * other`, in place; returns self.
