@@ -1,8 +1,9 @@
 # Ember developer commands. `make demo` and `make test` are the README's two set-up commands.
 .PHONY: deps dataset demo autograd-demo build test bench fixtures clean
 
-# System packages Ember needs (Debian): oneDNN for CPU math, zlib for gzipped datasets.
-PACKAGES := libdnnl-dev zlib1g-dev
+# System packages Ember needs (Debian): oneDNN for CPU math, zlib for gzipped datasets,
+# libjpeg and libpng for images.
+PACKAGES := libdnnl-dev zlib1g-dev libjpeg-dev libpng-dev
 deps:
 	@if ! dpkg -s $(PACKAGES) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $(PACKAGES); \

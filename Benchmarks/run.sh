@@ -25,7 +25,7 @@ MEM_OPS="${BENCH_MEM_OPS:-10000000}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 SCRATCH="${BENCH_SCRATCH:-.build-bench}"
 VENV=.venv-bench
-WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90"
+WORKLOADS="add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90 gpt_step lstm_step generate200 attention_memory"
 IO_DIR="$SCRATCH/io"   # the I/O workloads' ~90 MB files, created once by torch_bench.py
 if [ -n "${BENCH_ONLY:-}" ]; then WORKLOADS="${BENCH_ONLY//,/ }"; fi
 
@@ -54,11 +54,12 @@ RESULTS="$SCRATCH/bench-results.jsonl"
 mkdir -p "$SCRATCH"
 : > "$RESULTS"
 export OMP_NUM_THREADS="$THREADS"
-TIMED=""; RSS=""; PEAK=""
+TIMED=""; RSS=""; PEAK=""; ATTN=""
 for w in $WORKLOADS; do
     case "$w" in
         rss_tiny_ops) RSS=1 ;;
         peak_rss_train) PEAK=1 ;;   # VmHWM is process-wide: always a process of its own
+        attention_memory) ATTN=1 ;; # likewise
         *) TIMED="${TIMED:+$TIMED,}$w" ;;
     esac
 done
@@ -82,6 +83,10 @@ for round in $(seq 1 "$ROUNDS"); do
         run_both peak_rss_train
     fi
 done
+if [ -n "$ATTN" ]; then
+    echo "== attention memory (own process per side)" >&2
+    run_both attention_memory
+fi
 if [ -n "$RSS" ]; then
     echo "== memory check: $MEM_OPS tiny ops" >&2
     run_both rss_tiny_ops
@@ -119,6 +124,10 @@ SPEC = [
     ("mlp_epoch", "Fashion-MNIST MLP epoch through the DataLoader, batch 128", 0.9),
     ("load_safetensors90", "load ~90 MB safetensors (float32) + sum of every tensor", 1.0),
     ("load_pt90", "load ~90 MB torch.save state dict (float32)", 1.0),
+    ("gpt_step", "GPT train step: vocab 65, 4L/4H/128, context 64, batch 16, AdamW", 1.0),
+    ("lstm_step", "LSTM LM train step: 2 layers, hidden 256, emb 64, seq 64, batch 32", 1.0),
+    # >= 1.5x PyTorch's tokens/s is a time ratio <= 1/1.5.
+    ("generate200", "generate 200 tokens from the GPT with a KV cache (time)", 0.667),
 ]
 # Peak resident memory (VmHWM) of a process loading Fashion-MNIST and training the MLP one epoch.
 PEAK_TARGET = 0.5
@@ -172,6 +181,14 @@ if "peak_rss_train" in rows:
             print(f"  {impl:<6} start {mib(r['rss_start_kib'])}, after loading {mib(r['rss_loaded_kib'])} "
                   f"(peak so far {mib(r.get('vmhwm_loaded_kib'))}), after the epoch {mib(r['rss_end_kib'])}; "
                   f"{r['seconds_total']:.1f} s")
+
+if "attention_memory" in rows:
+    print()
+    print("Memory: one causal attention over [1, 8, 4096, 64] without gradients (full scores would be 512 MiB)")
+    for impl in ("ember", "torch"):
+        r = rows["attention_memory"].get(impl)
+        if r:
+            print(f"  {impl:<6} peak RSS rise {r['peak_rise_kib'] / 1024:8.1f} MiB   time {fmt(r['seconds'])}")
 
 if "rss_tiny_ops" in rows:
     print()

@@ -29,7 +29,8 @@ import torch
 from torch import nn
 
 WORKLOADS = ["add16", "mlp16", "matmul1024", "matmul4096", "fma10m", "softmax4096", "sum10m", "rss_tiny_ops",
-             "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train", "load_safetensors90", "load_pt90"]
+             "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train", "load_safetensors90", "load_pt90",
+             "gpt_step", "lstm_step", "generate200", "attention_memory"]
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 
@@ -291,6 +292,13 @@ def main():
         import os
         path = os.path.join(args.io_dir, "bench90.pt")
         report("load_pt90", measure(lambda: torch.load(path, weights_only=True), rep_seconds=0, budget=3))
+
+    # Sequence models: GPT and LSTM language-model train steps, generation with a KV cache,
+    # and the peak memory of long-sequence attention (alone in its process, like peak_rss_train).
+    import torch_sequence_bench
+    torch_sequence_bench.run(wanted, measure, report)
+    if wanted("attention_memory"):
+        torch_sequence_bench.run_attention_memory(peak_resident_kib, emit)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 // The workloads and their PyTorch twins (Benchmarks/torch_bench.py) must stay identical.
 import Ember
 import EmberData
+import EmberModels
 import EmberNN
 import EmberOptim
 import Foundation
@@ -138,7 +139,7 @@ while let arg = arguments.next() {
         quick = true
         if let n = Int(arguments.next() ?? "") { quickInner = n }
     case "--list":
-        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90")
+        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90 gpt_step lstm_step generate200 attention_memory")
         exit(0)
     default:
         FileHandle.standardError.write("ember-bench: unknown argument \(arg)\n".data(using: .utf8)!)
@@ -361,3 +362,10 @@ if wanted("load_pt90") {
         _ = orExit { try TorchCheckpoint.load(url) }
     })
 }
+
+// MARK: - Sequence models (SequenceWorkloads.swift)
+
+if wanted("gpt_step") { runGPTStep() }
+if wanted("lstm_step") { runLSTMStep() }
+if wanted("generate200") { runGenerate200() }
+if wanted("attention_memory") { runAttentionMemory() }

@@ -83,6 +83,121 @@ ALWAYS_INLINE v16f sigmoid16(v16f x) { return splat(1.0f) / (splat(1.0f) + exp16
 
 ALWAYS_INLINE v16f sqrt16(v16f x) { return __builtin_elementwise_sqrt(x); }
 
+/// erfc(a) for a >= 0.5 by Abramowitz & Stegun 7.1.26: t·P(t)·exp(-a²), t = 1/(1 + p·a)
+/// (erf's absolute error below 1.5e-7).
+ALWAYS_INLINE v16f erfc_tail16(v16f a) {
+    v16f t = splat(1.0f) / (splat(1.0f) + splat(0.3275911f) * a);
+    v16f p = splat(1.061405429f);
+    p = p * t - splat(1.453152027f);
+    p = p * t + splat(1.421413741f);
+    p = p * t - splat(0.284496736f);
+    p = p * t + splat(0.254829592f);
+    return p * t * exp16(-(a * a));
+}
+
+/// erf for |x| < 0.5: the Maclaurin series to x^13 (relative error below 1e-9).
+ALWAYS_INLINE v16f erf_series16(v16f x) {
+    v16f z = x * x;
+    v16f s = splat(1.0f / 9360.0f);
+    s = s * z - splat(1.0f / 1320.0f);
+    s = s * z + splat(1.0f / 216.0f);
+    s = s * z - splat(1.0f / 42.0f);
+    s = s * z + splat(1.0f / 10.0f);
+    s = s * z - splat(1.0f / 3.0f);
+    s = s * z + splat(1.0f);
+    return x * s * splat(1.12837916709551257f);
+}
+
+/// erf(x) from its two parts: the series below |x| = 0.5, else ±(1 - erfc(|x|)).
+ALWAYS_INLINE v16f erf_from16(v16f x, v16f tail) {
+    v16f large = splat(1.0f) - tail;
+    large = (v16f)(((v16i)large) | ((v16i)x & (v16i)splat(-0.0f)));
+    return blend(__builtin_elementwise_abs(x) < splat(0.5f), erf_series16(x), large);
+}
+
+ALWAYS_INLINE v16f erf16(v16f x) {
+    v16f y = erf_from16(x, erfc_tail16(__builtin_elementwise_abs(x)));
+    return blend(x != x, x, y);
+}
+
+/// GELU with the exact Gaussian CDF, x/2 · (1 + erf(x/√2)). Where x/√2 < -0.5 the factor
+/// 1 + erf is erfc(|x|/√2) itself, so small outputs keep their relative accuracy.
+ALWAYS_INLINE v16f gelu16(v16f x) {
+    v16f u = x * splat(0.70710678118654752f);
+    v16f tail = erfc_tail16(__builtin_elementwise_abs(u));
+    v16f factor = blend(u < splat(-0.5f), tail, splat(1.0f) + erf_from16(u, tail));
+    return blend(x != x, x, x * splat(0.5f) * factor);
+}
+
+/// The GELU gradient g · (Φ(x) + x·φ(x)), Φ formed as in gelu16.
+ALWAYS_INLINE v16f gelu_backward16(v16f x, v16f g) {
+    v16f u = x * splat(0.70710678118654752f);
+    v16f tail = erfc_tail16(__builtin_elementwise_abs(u));
+    v16f cdf = splat(0.5f) * blend(u < splat(-0.5f), tail, splat(1.0f) + erf_from16(u, tail));
+    v16f pdf = exp16(x * x * splat(-0.5f)) * splat(0.39894228040143267f);
+    return g * (cdf + x * pdf);
+}
+
+ALWAYS_INLINE void gelu_backward_body(const float *x, const float *g, float *y, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) store16(y + i, gelu_backward16(load16(x + i), load16(g + i)));
+    if (i < n) store_partial(y + i, gelu_backward16(load_partial(x + i, n - i, 0), load_partial(g + i, n - i, 0)), n - i);
+}
+
+/// Row standardisation: mean, rstd = 1/sqrt(biased variance + eps), y = (x - mean)·rstd.
+ALWAYS_INLINE void normalize_rows_body(const float *x, float *y, float *mean, float *rstd, long rows, long columns, float eps) {
+    for (long row = 0; row < rows; row++) {
+        const float *source = x + row * columns;
+        float *target = y + row * columns;
+        v16f total = splat(0);
+        long i = 0;
+        for (; i + 16 <= columns; i += 16) total += load16(source + i);
+        if (i < columns) total += load_partial(source + i, columns - i, 0);
+        float mu = horizontal_sum(total) / (float)columns;
+        v16f m = splat(mu), squares = splat(0);
+        for (i = 0; i + 16 <= columns; i += 16) { v16f d = load16(source + i) - m; squares += d * d; }
+        if (i < columns) { v16f d = load_partial(source + i, columns - i, mu) - m; squares += d * d; }
+        float scale = 1.0f / sqrtf(horizontal_sum(squares) / (float)columns + eps);
+        v16f s = splat(scale);
+        for (i = 0; i + 16 <= columns; i += 16) store16(target + i, (load16(source + i) - m) * s);
+        if (i < columns) store_partial(target + i, (load_partial(source + i, columns - i, 0) - m) * s, columns - i);
+        mean[row] = mu;
+        rstd[row] = scale;
+    }
+}
+
+/// The gradient of normalize_rows: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), x̂ = (x - mean)·rstd.
+ALWAYS_INLINE void normalize_rows_backward_body(const float *x, const float *g, const float *mean, const float *rstd,
+                                                float *dx, long rows, long columns) {
+    for (long row = 0; row < rows; row++) {
+        const float *source = x + row * columns, *grad = g + row * columns;
+        float *target = dx + row * columns;
+        v16f m = splat(mean[row]), s = splat(rstd[row]);
+        v16f sum_g = splat(0), sum_gx = splat(0);
+        long i = 0;
+        for (; i + 16 <= columns; i += 16) {
+            v16f gv = load16(grad + i);
+            sum_g += gv;
+            sum_gx += gv * ((load16(source + i) - m) * s);
+        }
+        if (i < columns) {
+            v16f gv = load_partial(grad + i, columns - i, 0);
+            sum_g += gv;
+            sum_gx += gv * ((load_partial(source + i, columns - i, mean[row]) - m) * s);
+        }
+        v16f mean_g = splat(horizontal_sum(sum_g) / (float)columns);
+        v16f mean_gx = splat(horizontal_sum(sum_gx) / (float)columns);
+        for (i = 0; i + 16 <= columns; i += 16) {
+            v16f xhat = (load16(source + i) - m) * s;
+            store16(target + i, s * (load16(grad + i) - mean_g - xhat * mean_gx));
+        }
+        if (i < columns) {
+            v16f xhat = (load_partial(source + i, columns - i, 0) - m) * s;
+            store_partial(target + i, s * (load_partial(grad + i, columns - i, 0) - mean_g - xhat * mean_gx), columns - i);
+        }
+    }
+}
+
 #define DEFINE_MAP(name, function)                                             \
     ALWAYS_INLINE void name##_body(const float *x, float *y, long n) {         \
         long i = 0;                                                            \
@@ -93,6 +208,8 @@ DEFINE_MAP(exp, exp16)
 DEFINE_MAP(tanh, tanh16)
 DEFINE_MAP(sigmoid, sigmoid16)
 DEFINE_MAP(sqrt, sqrt16)
+DEFINE_MAP(erf, erf16)
+DEFINE_MAP(gelu, gelu16)
 
 ALWAYS_INLINE void softmax_rows_body(const float *x, float *y, long rows, long columns, int log_mode) {
     for (long row = 0; row < rows; row++) {
@@ -169,6 +286,11 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void tanh_##suffix(const float *x, float *y, long n) { tanh_body(x, y, n); } \
     __attribute__((target(features))) static void sigmoid_##suffix(const float *x, float *y, long n) { sigmoid_body(x, y, n); } \
     __attribute__((target(features))) static void sqrt_##suffix(const float *x, float *y, long n) { sqrt_body(x, y, n); } \
+    __attribute__((target(features))) static void erf_##suffix(const float *x, float *y, long n) { erf_body(x, y, n); } \
+    __attribute__((target(features))) static void gelu_##suffix(const float *x, float *y, long n) { gelu_body(x, y, n); } \
+    __attribute__((target(features))) static void normalize_rows_##suffix(const float *x, float *y, float *m, float *r, long rows, long c, float eps) { normalize_rows_body(x, y, m, r, rows, c, eps); } \
+    __attribute__((target(features))) static void normalize_rows_backward_##suffix(const float *x, const float *g, const float *m, const float *r, float *dx, long rows, long c) { normalize_rows_backward_body(x, g, m, r, dx, rows, c); } \
+    __attribute__((target(features))) static void gelu_backward_##suffix(const float *x, const float *g, float *y, long n) { gelu_backward_body(x, g, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
     __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
 
@@ -203,6 +325,16 @@ void ember_exp_f32(const float *x, float *y, long n) { DISPATCH(exp, x, y, n) }
 void ember_tanh_f32(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n) }
 void ember_sigmoid_f32(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n) }
 void ember_sqrt_f32(const float *x, float *y, long n) { DISPATCH(sqrt, x, y, n) }
+void ember_erf_f32(const float *x, float *y, long n) { DISPATCH(erf, x, y, n) }
+void ember_gelu_f32(const float *x, float *y, long n) { DISPATCH(gelu, x, y, n) }
+void ember_normalize_rows_f32(const float *x, float *y, float *mean, float *rstd, long rows, long columns, float eps) {
+    DISPATCH(normalize_rows, x, y, mean, rstd, rows, columns, eps)
+}
+void ember_normalize_rows_backward_f32(const float *x, const float *g, const float *mean, const float *rstd, float *dx,
+                                       long rows, long columns) {
+    DISPATCH(normalize_rows_backward, x, g, mean, rstd, dx, rows, columns)
+}
+void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n) { DISPATCH(gelu_backward, x, g, y, n) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
     DISPATCH(softmax, x, y, rows, columns, log_mode)
 }

@@ -7,8 +7,9 @@ import Ember
 struct EmberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ember",
-        abstract: "Train and evaluate Ember models.",
-        subcommands: [Train.self, Eval.self, Inspect.self, Convert.self, Generate.self])
+        abstract: "Train, evaluate, run and convert Ember models.",
+        subcommands: [Train.self, Eval.self, Generate.self, Embed.self, Similarity.self, Classify.self,
+                      Nearest.self, Inspect.self, Convert.self, Export.self])
 }
 
 /// An error the tool reports as one line and exit status 1.

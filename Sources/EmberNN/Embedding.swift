@@ -76,8 +76,17 @@ public final class Embedding: Module {
         weight.requiresGrad = true
     }
 
-    /// Wraps an existing table, as `torch.nn.Embedding(_weight:)`.
-    private init(weight: Tensor, paddingIdx: Int?) {
+    /// Wraps an existing table without copying it, as `torch.nn.Embedding(_weight:)`.
+    ///
+    /// - Parameters:
+    ///   - weight: the table `[numEmbeddings, embeddingDim]`, used as the layer's parameter as is.
+    ///   - paddingIdx: a row that gets no gradient, or nil.
+    ///
+    /// ```swift
+    /// let table = Embedding(weight: Tensor.randn([100, 16]))
+    /// ```
+    public init(weight: Tensor, paddingIdx: Int? = nil) {
+        precondition(weight.rank == 2, "Embedding: weight must be 2-D, got shape \(weight.shape)")
         numEmbeddings = weight.shape[0]
         embeddingDim = weight.shape[1]
         self.paddingIdx = Embedding.normalizedPadding(paddingIdx, rows: weight.shape[0])

@@ -94,6 +94,27 @@ public final class Linear: Module {
         self.bias?.requiresGrad = true
     }
 
+    /// Wraps existing tensors without copying or initialising anything (for pretrained
+    /// weights, e.g. a memory-mapped checkpoint).
+    ///
+    /// - Parameters:
+    ///   - weight: `[outFeatures, inFeatures]`, used as the layer's parameter as is.
+    ///   - bias: `[outFeatures]`, or nil for no bias.
+    ///
+    /// ```swift
+    /// let layer = Linear(weight: Tensor.randn([8, 4]), bias: Tensor.zeros([8]))
+    /// ```
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        precondition(weight.rank == 2, "Linear: weight must be 2-D [out, in], got shape \(weight.shape)")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]],
+                     "Linear: bias has shape \(bias!.shape), expected [\(weight.shape[0])]")
+        inFeatures = weight.shape[1]
+        outFeatures = weight.shape[0]
+        self.weight = weight
+        self.bias = bias
+        super.init()
+    }
+
     /// Re-draws the parameters with PyTorch's default initialisation: the weight by
     /// `Init.kaimingUniform(a: √5)` and the bias from 𝒰(-1/√inFeatures, 1/√inFeatures).
     public func resetParameters() {

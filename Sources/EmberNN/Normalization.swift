@@ -104,10 +104,7 @@ public func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? =
             precondition(tensor.shape == normalizedShape, "layer_norm: \(name) has shape \(tensor.shape), expected \(normalizedShape)")
         }
     }
-    let dims = Array((input.rank - k)..<input.rank)
-    let centered = input - input.mean(dims: dims, keepDim: true)
-    let variance = (centered * centered).mean(dims: dims, keepDim: true)
-    return affine(centered * rsqrt(variance + eps), weight: weight, bias: bias)
+    return affine(input.normalizeLastDims(k, eps: eps), weight: weight, bias: bias)
 }
 
 /// Group normalisation (`torch.nn.functional.group_norm`): the channels of each sample are

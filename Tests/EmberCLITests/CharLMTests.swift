@@ -74,6 +74,42 @@ final class CharLMTests: XCTestCase {
         XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
     }
 
+    func testTrainsATinyLSTMAndGeneratesReproducibly() throws {
+        let dir = try scratchDirectory()
+        let corpus = try writeCorpus(in: dir)
+        let checkpoint = dir.appendingPathComponent("lstm.safetensors").path
+        let result = try runEmber(["train", "char-lm", "--model", "lstm", "--corpus", corpus, "--steps", "60",
+                                   "--eval-interval", "30", "--layers", "1", "--hidden", "48", "--embedding", "16",
+                                   "--context", "16", "--batch-size", "16", "--lr", "1e-2", "--seed", "3",
+                                   "--save", checkpoint])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let pattern = try NSRegularExpression(pattern: #"step (\d+)/60  train loss ([0-9.]+)  val loss ([0-9.]+)"#)
+        let output = result.stdout
+        let losses: [Double] = pattern.matches(in: output, range: NSRange(output.startIndex..., in: output)).map { m in
+            Double(String(output[Range(m.range(at: 3), in: output)!]))!
+        }
+        XCTAssertEqual(losses.count, 2, output)
+        if let first = losses.first, let last = losses.last {
+            XCTAssertLessThan(last, first, output)
+            XCTAssertLessThan(last, 3.0, output)   // log(27) ≈ 3.3 for a uniform guess
+        }
+        let (tensors, metadata) = try Safetensors.loadWithMetadata(URL(fileURLWithPath: checkpoint))
+        XCTAssertEqual(metadata["ember.task"], "char-lm")
+        XCTAssertEqual(metadata["ember.architecture"], "lstm")
+        XCTAssertEqual(metadata["ember.hidden_size"], "48")
+        // PyTorch's flat LSTM names, as nn.LSTM would save them.
+        XCTAssertEqual(tensors["lstm.weight_hh_l0"]?.shape, [4 * 48, 48])
+        XCTAssertEqual(tensors["lstm.weight_ih_l0"]?.shape, [4 * 48, 16])
+
+        let arguments = ["generate", "--checkpoint", checkpoint, "--prompt", "JULIET:", "--tokens", "40",
+                         "--temperature", "0.8", "--top-k", "5", "--seed", "11"]
+        let a = try runEmber(arguments), b = try runEmber(arguments)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout)
+        XCTAssertTrue(a.stdout.hasPrefix("JULIET:"), a.stdout)
+        XCTAssertEqual(a.stdout.unicodeScalars.count, "JULIET:".count + 40 + 1, a.stdout)
+    }
+
     func testMissingCorpusNamesThePipPackage() throws {
         let dir = try scratchDirectory()
         let missingFile = try runEmber(["train", "char-lm", "--corpus", dir.appendingPathComponent("none.txt").path, "--steps", "1"])

@@ -1,4 +1,4 @@
-// `ember convert IN OUT` run as a user runs it (.pt/.pth/.bin ⇄ .safetensors ⇄ .npz),
+// `ember convert IN OUT` run as a user runs it (.pt/.pth/.bin ⇄ .safetensors ⇄ .npz/.npy),
 // `ember inspect` on .npz and .pt files, and `Module.save(to:)`/`loadStateDict(from:)` with
 // the .npz and torch extensions. A failure is one error line, exit status 1, and the
 // output file untouched.
@@ -89,6 +89,30 @@ final class ConvertTests: XCTestCase {
         let pt = dir.appendingPathComponent("bf.pt")
         XCTAssertEqual(try runEmber(["convert", input.path, pt.path]).status, 0)
         XCTAssertEqual(try TorchCheckpoint.load(pt)["emb"]?.dtype, .bfloat16)
+    }
+
+    func testNpyInAndOutWithTensorSelection() throws {
+        let dir = try scratchDirectory()
+        let checkpoint = dir.appendingPathComponent("model.pt")
+        try TorchCheckpoint.save(sample(), to: checkpoint)
+        // One tensor out of several, chosen by name.
+        let npy = dir.appendingPathComponent("weight.npy")
+        let picked = try runEmber(["convert", checkpoint.path, npy.path, "--tensor", "layer.weight"])
+        XCTAssertEqual(picked.status, 0, picked.stderr)
+        assertSame(["w": try Tensor.load(npy: npy)], ["w": sample()["layer.weight"]!])
+        // An .npy input becomes one tensor named after the file.
+        let back = dir.appendingPathComponent("back.safetensors")
+        XCTAssertEqual(try runEmber(["convert", npy.path, back.path]).status, 0)
+        assertSame(try Safetensors.load(back), ["weight": sample()["layer.weight"]!])
+        // Several tensors into one .npy, an unknown name, and bfloat16 are refused; the output stays.
+        let previous = try Data(contentsOf: npy)
+        assertOneErrorLine(try runEmber(["convert", checkpoint.path, npy.path]), containing: "choose one with --tensor NAME")
+        assertOneErrorLine(try runEmber(["convert", checkpoint.path, npy.path, "--tensor", "nope"]),
+                           containing: "no tensor named 'nope'")
+        let bf = dir.appendingPathComponent("bf.safetensors")
+        try Safetensors.save(["emb": Tensor([0.5, 2] as [Float]).to(.bfloat16)], to: bf)
+        assertOneErrorLine(try runEmber(["convert", bf.path, npy.path]), containing: "NumPy has no bfloat16")
+        XCTAssertEqual(try Data(contentsOf: npy), previous)
     }
 
     func testFailuresAreOneErrorLineAndLeaveTheOutputUntouched() throws {

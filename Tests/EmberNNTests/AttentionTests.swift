@@ -300,6 +300,21 @@ final class AttentionTests: XCTestCase {
         XCTAssertTrue(a.allclose(c, atol: 1e-6), "this mask is the causal one")
     }
 
+    func testLongInferenceRunsInQueryBlocksWithTheSameResult() {
+        // Scores of 2 × 4 × 800 × 900 float32 (23 MB) pass the 16 MiB block threshold, so
+        // without gradients the query rows are computed in blocks.
+        let q = Tensor.randn([2, 4, 800, 16]), k = Tensor.randn([2, 4, 900, 16]), v = Tensor.randn([2, 4, 900, 8])
+        let keep = Tensor.rand([800, 900]).gt(0.2)
+        let padding = Tensor.rand([2, 1, 1, 900]).gt(0.1)
+        for (mask, causal) in [(nil, false), (nil, true), (keep, false), (padding, false)] as [(Tensor?, Bool)] {
+            let recorded = scaledDotProductAttention(query: q.requiresGrad(true), key: k, value: v, attnMask: mask, isCausal: causal)
+            XCTAssertNotNil(recorded.gradFn, "the recorded path builds the whole score matrix")
+            let blocked = noGrad { scaledDotProductAttention(query: q, key: k, value: v, attnMask: mask, isCausal: causal) }
+            XCTAssertEqual(blocked.shape, [2, 4, 800, 8])
+            XCTAssertTrue(blocked.allclose(recorded.detach(), atol: 1e-5), "mask \(mask?.shape ?? []), causal \(causal)")
+        }
+    }
+
     func testIsCausalFlagsMatchExplicitMasks() {
         let forbidden = Tensor([false, true, true, false, false, true, false, false, false], shape: [3, 3])
         let mha = MultiheadAttention(embedDim: 4, numHeads: 2, batchFirst: true).eval()

@@ -53,6 +53,16 @@ final class LayerGradcheckTests: XCTestCase {
             layerNorm($0[0], normalizedShape: [3, 4], weight: $0[1], bias: $0[2])
         }
         check("layer_norm without affine", [leaf([3, 5], scale: 2, shift: 1)]) { layerNorm($0[0], normalizedShape: [5]) }
+        // The fused core: second derivatives (recorded backward) and the float32 kernel.
+        let x = leaf([3, 6], scale: 2, shift: 1)
+        let second = gradgradcheck({ $0[0].normalizeLastDims(1, eps: 1e-5) }, inputs: [x])
+        XCTAssertTrue(second.passed, "normalizeLastDims gradgradcheck: \(second.message)")
+        let g = Tensor.randn([3, 6], dtype: .float64)
+        let reference = grad(of: [x.normalizeLastDims(1, eps: 1e-5)], with: [x], gradOutputs: [g])[0]!
+        let x32 = x.detach().to(.float32).requiresGrad(true)
+        let fused = grad(of: [x32.normalizeLastDims(1, eps: 1e-5)], with: [x32], gradOutputs: [g.to(.float32)])[0]!
+        XCTAssertTrue(fused.to(.float64).allclose(reference, atol: 1e-5), "float32 kernel gradient")
+        XCTAssertTrue(x32.normalizeLastDims(1, eps: 1e-5).to(.float64).allclose(x.normalizeLastDims(1, eps: 1e-5), atol: 1e-5))
     }
 
     func testGroupNormGradients() {

@@ -382,6 +382,34 @@ final class AutogradTests: XCTestCase {
 
     // MARK: - retainGraph, in-place checks, anomaly mode
 
+    func testSliceGradientsGatherIntoOneSum() {
+        // unbind, chunk, strided slices and indexing of a leaf and of a non-leaf, mixed with
+        // a dense use of the same tensor: the engine adds slice gradients in place.
+        let x = Tensor.randn([6, 4]).requiresGrad(true)
+        let y = x * 2
+        var total = y.sum() * 0.5
+        for (t, row) in y.unbind(dim: 0).enumerated() { total = total + row.sum() * Double(t + 1) }
+        let parts = x.chunk(2, dim: 1)
+        total = total + (parts[0] * 3).sum() + parts[1].sum()
+        total = total + x.slice(dim: 0, start: 1, end: 6, step: 2).sum() * 10
+        total = total + x[2].sum()
+        total.backward()
+        var want = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 6)
+        for i in 0..<6 {
+            for j in 0..<4 {
+                want[i][j] = 1 + 2 * Double(i + 1) + (j < 2 ? 3 : 1) + (i % 2 == 1 ? 10 : 0) + (i == 2 ? 1 : 0)
+            }
+        }
+        assertClose(x.grad!.asArray(Double.self), want.flatMap { $0 }, accuracy: 1e-5)
+        // The same graph with createGraph keeps the gradient differentiable.
+        let z = Tensor.randn([3, 2]).requiresGrad(true)
+        let rows = (z * z).unbind(dim: 0)
+        let g = grad(of: [rows[0].sum() + rows[2].sum()], with: [z], createGraph: true)[0]!
+        let expected = z.detach() * 2 * Tensor([1, 0, 1] as [Float], shape: [3, 1])
+        assertClose(g.asArray(Double.self), expected.asArray(Double.self), accuracy: 1e-6)
+        XCTAssertNotNil(g.gradFn)
+    }
+
     func testBackwardTwiceWithRetainGraphAccumulates() {
         let x = Tensor([1.0, 2.0], requiresGrad: true)
         let y = (x * x).sum()

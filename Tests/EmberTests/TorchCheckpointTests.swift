@@ -247,9 +247,13 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try TorchCheckpoint.decode(flipped, path: "hostile.pt", verifyChecksums: true)) { error in
             XCTAssertTrue("\(error)".contains("CRC-32"), "\(error)")
         }
-        XCTAssertThrowsError(try TorchCheckpoint.load(fixtures.appendingPathComponent("legacy.pt"))) { error in
+        // The legacy (pre-1.6) format is read (torchvision's published weights use it).
+        let legacy = try TorchCheckpoint.load(fixtures.appendingPathComponent("legacy.pt"))
+        XCTAssertEqual(legacy["x"]?.asArray(Float.self), [1, 1])
+        // A pickle stream that is not torch's legacy layout is still refused as legacy.
+        XCTAssertThrowsError(try TorchCheckpoint.decode(Data([0x80, 0x02, 0x4b, 0x01, 0x2e]), path: "old.pt")) { error in
             XCTAssertEqual((error as? TorchCheckpointError)?.kind, .legacyFormat)
-            XCTAssertTrue("\(error)".contains("legacy.pt"))
+            XCTAssertTrue("\(error)".contains("old.pt"))
         }
         XCTAssertThrowsError(try TorchCheckpoint.load(URL(fileURLWithPath: "/nonexistent/model.pt"))) { error in
             XCTAssertEqual((error as? TorchCheckpointError)?.kind, .fileNotFound)

@@ -1,4 +1,4 @@
-// The vectorised float32 kernels (exp, tanh, sigmoid, softmax, sum) against float64
+// The vectorised float32 kernels (exp, tanh, sigmoid, erf, gelu, softmax, sum) against float64
 // references over wide ranges, including lengths that are not multiples of the vector width.
 import Foundation
 import XCTest
@@ -39,6 +39,42 @@ final class VectorKernelTests: XCTestCase {
         let x = wideInputs(777)
         let y = sigmoid(Tensor(x)).asArray(Float.self)
         assertClose(y, x.map { 1 / (1 + Foundation.exp(-Double($0))) }, relative: 5e-7, absolute: 1e-37, "sigmoid")
+    }
+
+    func testErfMatchesDoublePrecision() {
+        let x = wideInputs(1201) + (0..<400).map { Float(-4 + Double($0) / 50) }
+        let y = erf(Tensor(x)).asArray(Float.self)
+        assertClose(y, x.map { Foundation.erf(Double($0)) }, relative: 0, absolute: 4e-7, "erf")
+    }
+
+    func testGELUMatchesDoublePrecisionAndKeepsSmallTailsRelative() {
+        let x = wideInputs(1201) + (0..<400).map { Float(-6 + Double($0) / 50) }
+        let y = gelu(Tensor(x)).asArray(Float.self)
+        let reference = x.map { v -> Double in
+            let d = Double(v)
+            return d.isNaN ? .nan : 0.5 * d * Foundation.erfc(-d / 2.0.squareRoot())
+        }
+        // Down to x = -6, where gelu(x) ≈ -6e-9, the error stays a small fraction of the value.
+        for (value, (got, want)) in zip(x, zip(y, reference)) where value.isFinite && value >= -6 {
+            XCTAssertLessThanOrEqual(Swift.abs(Double(got) - want), 4e-7 * Swift.max(1, Swift.abs(want)) + 2e-3 * Swift.abs(want),
+                                     "gelu(\(value)): got \(got), want \(want)")
+        }
+        XCTAssertTrue(y[x.firstIndex(where: \.isNaN)!].isNaN)
+        XCTAssertEqual(y[x.firstIndex(of: .infinity)!], .infinity)
+    }
+
+    func testGELUGradientKernelMatchesDoublePrecision() {
+        let values = (0..<1000).map { Float(-8 + 16 * Double($0) / 999) } + [0, -0.0, 1e-7]
+        let x = Tensor(values).requiresGrad(true)
+        let weights = (0..<values.count).map { Float(1 + $0 % 7) * 0.25 }
+        (gelu(x) * Tensor(weights)).sum().backward()
+        let got = x.grad!.asArray(Float.self)
+        for (i, v) in values.enumerated() {
+            let d = Double(v)
+            let derivative = 0.5 * Foundation.erfc(-d / 2.0.squareRoot()) + d * Foundation.exp(-d * d / 2) / (2 * Double.pi).squareRoot()
+            let want = derivative * Double(weights[i])
+            XCTAssertEqual(Double(got[i]), want, accuracy: 1e-6 * Swift.max(1, Swift.abs(want)), "gelu'(\(v))")
+        }
     }
 
     func testSqrtIsCorrectlyRounded() {

@@ -12,6 +12,18 @@ void ember_tanh_f32(const float *x, float *y, long n);
 void ember_sigmoid_f32(const float *x, float *y, long n);
 /// y[i] = sqrt(x[i]) (correctly rounded, as the hardware instruction).
 void ember_sqrt_f32(const float *x, float *y, long n);
+/// y[i] = erf(x[i]) (absolute error below 2e-7).
+void ember_erf_f32(const float *x, float *y, long n);
+/// y[i] = x[i]/2 · (1 + erf(x[i]/√2)), GELU with the exact Gaussian CDF.
+void ember_gelu_f32(const float *x, float *y, long n);
+/// y[i] = g[i] · (Φ(x[i]) + x[i]·φ(x[i])), the gradient of exact GELU.
+void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n);
+/// Standardises `rows` contiguous rows of `columns` floats: y = (x − mean)·rstd with
+/// rstd = 1/√(biased variance + eps), writing each row's mean and rstd.
+void ember_normalize_rows_f32(const float *x, float *y, float *mean, float *rstd, long rows, long columns, float eps);
+/// The gradient of ember_normalize_rows_f32: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).
+void ember_normalize_rows_backward_f32(const float *x, const float *g, const float *mean, const float *rstd, float *dx,
+                                       long rows, long columns);
 /// Softmax (log_mode 0) or log-softmax (log_mode 1) of each of `rows` contiguous rows
 /// of `columns` floats; NaN in a row makes the whole row NaN, as in PyTorch.
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode);

@@ -1,39 +1,63 @@
 // The catalogue of backward rules: one case per differentiable primitive, carrying the
 // non-tensor facts its derivative needs (saved tensors live on the node).
 
-/// Which derivative a `GradNode` applies. The formulas are in `Derivatives.swift`.
-enum BackwardRule {
+/// Which derivative a `GradNode` applies, one case per differentiable primitive with the
+/// op's non-tensor facts. The formulas are in `Derivatives.swift`. Public so that tools
+/// reading a trace (`traceOperations`) can tell which primitive produced each tensor.
+public enum BackwardRule {
     // Arithmetic
+    /// Elementwise binary arithmetic; `powScalar` raises to a constant exponent.
     case add, sub, mul, div, neg, pow, powScalar(Double), remainder, `where`, maximum, minimum, atan2
     // Unary math
+    /// Elementwise unary math; `clamp` keeps its bounds, `zeroGradient` names an op whose gradient is zero.
     case abs, sqrt, exp, log, square, clamp(min: Double?, max: Double?), zeroGradient(String)
+    /// More elementwise unary math.
     case log1p, expm1, rsqrt, reciprocal, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, erf
     // Activations
+    /// Elementwise activations with their parameters.
     case relu, sigmoid, gelu, geluTanh, silu, softplus(beta: Double, threshold: Double), leakyRelu(Double), elu(Double)
+    /// Softmax and log-softmax along `dim`.
     case softmax(dim: Int), logSoftmax(dim: Int)
+    /// Standardisation over the last `count` dimensions (`normalizeLastDims`, the core of layer norm).
+    case normalizeLastDims(count: Int, eps: Double)
     // Copies and views
+    /// Copies and views: dtype or device moves, identities, reshapes, permutations, broadcasts, slices.
     case toDType, toDevice(Device), identity(String), reshape, permute([Int]), expand
+    /// A strided slice (`narrow`, subscripts) or one index along `dim`.
     case slice(dim: Int, start: Int, step: Int), select(dim: Int, index: Int)
+    /// Writing a source into a strided slice of a copy.
     case sliceScatter(dim: Int, start: Int, step: Int)
+    /// Concatenation, flips, rolls, triangles and constant padding.
     case cat(dim: Int, sizes: [Int]), flip([Int]), roll(shifts: [Int], dims: [Int])
+    /// Triangular masks and constant padding (`[before, after]` per dim, last dim first).
     case tril(Int), triu(Int), padConstant([Int])
     // Reductions
+    /// Sum and product over `dims` (all when empty).
     case sum(dims: [Int], keepDim: Bool), prod(dims: [Int], keepDim: Bool)
+    /// Maximum or minimum, Euclidean norm and running sum over dims.
     case extremum(dims: [Int], keepDim: Bool), norm2(dims: [Int], keepDim: Bool), cumsum(dim: Int)
+    /// Running product along `dim`.
     case cumprod(dim: Int)
     // Linear algebra and indexing
+    /// Matrix products; `linear` is `input · weightᵀ (+ bias)`.
     case matmul, linear
+    /// Index ops (the index or mask is the op's saved tensor).
     case gather(dim: Int), scatter(dim: Int), scatterAdd(dim: Int), maskedFill
     // Convolution and pooling (each gradient is itself a differentiable op)
+    /// A convolution (`[x, w, bias?]`) and its input gradient, which is a transposed convolution.
     case convolution(ConvolutionGeometry), convolutionBackwardInput(ConvolutionGeometry)
+    /// The weight gradient of a convolution.
     case convolutionBackwardWeight(ConvolutionGeometry)
-    case maxPool(spatialRank: Int), maxPoolBackward(spatialRank: Int)
+    /// Max pooling (indices saved) and its gradient.
+    case maxPool(PoolingGeometry), maxPoolBackward(spatialRank: Int)
+    /// Average pooling and its gradient.
     case avgPool(PoolingGeometry), avgPoolBackward(PoolingGeometry)
     // User-defined
+    /// A `CustomFunction` call.
     case custom(CustomFunctionRecord)
 
     /// PyTorch's name for the node (`grad_fn`).
-    var name: String {
+    public var name: String {
         switch self {
         case .add: return "AddBackward0"
         case .sub: return "SubBackward0"
@@ -77,6 +101,7 @@ enum BackwardRule {
         case .elu: return "EluBackward0"
         case .softmax: return "SoftmaxBackward0"
         case .logSoftmax: return "LogSoftmaxBackward0"
+        case .normalizeLastDims: return "NativeLayerNormBackward0"
         case .toDType: return "ToCopyBackward0"
         case .toDevice: return "ToCopyBackward0"
         case .identity(let name): return name
@@ -106,7 +131,7 @@ enum BackwardRule {
         case .maskedFill: return "MaskedFillBackward0"
         case .convolution: return "ConvolutionBackward0"
         case .convolutionBackwardInput, .convolutionBackwardWeight: return "ConvolutionBackwardBackward0"
-        case .maxPool(let r): return "MaxPool\(r)DWithIndicesBackward0"
+        case .maxPool(let g): return "MaxPool\(g.spatialRank)DWithIndicesBackward0"
         case .maxPoolBackward(let r): return "MaxPool\(r)DWithIndicesBackwardBackward0"
         case .avgPool(let g): return "AvgPool\(g.spatialRank)DBackward0"
         case .avgPoolBackward(let g): return "AvgPool\(g.spatialRank)DBackwardBackward0"

@@ -64,8 +64,9 @@ extension CustomFunction {
 }
 
 /// The recorded backward of one custom-function call.
-final class CustomFunctionRecord {
-    let name: String
+public final class CustomFunctionRecord {
+    /// The function's node name (`CustomFunction.name`).
+    public let name: String
     let inputCount: Int
     let backward: ([Tensor], Tensor) -> [Tensor?]
 

@@ -79,6 +79,10 @@ enum Derivatives {
         case .sigmoid: return [g * s[0] * (1 - s[0])]
         case .gelu:
             let x = s[0]
+            // One fused kernel when the backward pass itself is not recorded.
+            if !GradMode.isEnabled && g.dtype == x.dtype && g.shape == x.shape {
+                return [Tensor.elementwise(.geluBackward, x, g, name: "gelu_backward")]
+            }
             let cdf = (erf(x * (1 / 2.0.squareRoot())) + 1) * 0.5
             let pdf = (x * x * -0.5).exp() * (1 / (2 * Double.pi).squareRoot())
             return [g * (cdf + x * pdf)]
@@ -104,6 +108,24 @@ enum Derivatives {
         case .softmax(let dim):
             let out = s[0]
             return [out * (g - (g * out).sum(dim: dim, keepDim: true))]
+        case .normalizeLastDims(let count, let eps):
+            let x = s[0], mean = s[1], rstd = s[2]
+            let columns = x.shape.suffix(count).reduce(1, *)
+            if !GradMode.isEnabled {
+                // One fused pass per row when the backward pass itself is not recorded.
+                let computeType = mean.dtype
+                let input = x.to(computeType).contiguous(), grad = g.to(computeType).contiguous()
+                let out = Tensor(uninitializedShape: x.shape, dtype: computeType, device: x.device)
+                x.device.backend.normalizeRowsBackward(input, grad, mean: mean, rstd: rstd, columns: columns, into: out)
+                return [out]
+            }
+            // Recorded (createGraph): the same formula in differentiable ops of x.
+            let dims = Array((x.rank - count)..<x.rank)
+            let centered = x - x.mean(dims: dims, keepDim: true)
+            let scale = rsqrt((centered * centered).mean(dims: dims, keepDim: true) + eps)
+            let xhat = centered * scale
+            let gx = g.to(x.dtype)
+            return [scale * (gx - gx.mean(dims: dims, keepDim: true) - xhat * (gx * xhat).mean(dims: dims, keepDim: true))]
         case .logSoftmax(let dim):
             let out = s[0]
             return [g - out.exp() * g.sum(dim: dim, keepDim: true)]

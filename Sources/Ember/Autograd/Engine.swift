@@ -36,13 +36,58 @@ enum AutogradEngine {
         // leaf's hooks see its total gradient (as PyTorch's AccumulateGrad does).
         var leafGradients: [(leaf: Tensor, gradient: Tensor)] = []
         var leafSlot: [ObjectIdentifier: Int] = [:]
+        // Sums the engine allocated itself (nothing else holds them), keyed by node or leaf:
+        // without createGraph, further gradients are added into these in place.
+        var ownedSums = Set<ObjectIdentifier>()
+        /// `sum + gradient`, in place when the engine owns `sum`.
+        func accumulate(_ sum: Tensor, _ gradient: Tensor, key: ObjectIdentifier) -> Tensor {
+            if !createGraph && ownedSums.contains(key) && sum.shape == gradient.shape && sum.dtype == gradient.dtype {
+                return sum.add_(gradient)
+            }
+            let result = sum + gradient
+            if !createGraph { ownedSums.insert(key) }
+            return result
+        }
         func pendLeaf(_ gradient: Tensor, _ leaf: Tensor) {
             let id = ObjectIdentifier(leaf)
             if let slot = leafSlot[id] {
-                leafGradients[slot].gradient = leafGradients[slot].gradient + gradient
+                leafGradients[slot].gradient = accumulate(leafGradients[slot].gradient, gradient, key: id)
             } else {
                 leafSlot[id] = leafGradients.count
                 leafGradients.append((leaf, gradient))
+            }
+        }
+        /// The engine-owned sum for a node or leaf input, made (zeros, or a copy of what
+        /// arrived so far) when there is none yet.
+        func ownedSum(for input: GradInput, device: Device) -> Tensor {
+            func fresh(_ existing: Tensor?) -> Tensor {
+                existing.map { $0.detachedCopy(keepGraph: false) }
+                    ?? Tensor.zeros(input.shape, dtype: input.dtype, device: device)
+            }
+            switch input.edge {
+            case .node(let next):
+                let key = ObjectIdentifier(next)
+                if let sum = next.pendingGradient, ownedSums.contains(key) { return sum }
+                let sum = fresh(next.pendingGradient)
+                next.pendingGradient = sum
+                ownedSums.insert(key)
+                return sum
+            case .leaf(let leaf):
+                let key = ObjectIdentifier(leaf)
+                if let slot = leafSlot[key] {
+                    if !ownedSums.contains(key) {
+                        leafGradients[slot].gradient = fresh(leafGradients[slot].gradient)
+                        ownedSums.insert(key)
+                    }
+                    return leafGradients[slot].gradient
+                }
+                let sum = fresh(nil)
+                leafSlot[key] = leafGradients.count
+                leafGradients.append((leaf, sum))
+                ownedSums.insert(key)
+                return sum
+            case .none:
+                preconditionFailure("ownedSum: no edge")
             }
         }
         // Every node the pass reaches; their scratch state is reset at the end.
@@ -118,6 +163,21 @@ enum AutogradEngine {
                 for i in indices { captured[i] = captured[i].map { $0 + gradient } ?? gradient }
             }
 
+            // select/slice: add the gradient into its region of the input's sum instead of
+            // scattering it into a full-size tensor of zeros first (unbind, chunk and
+            // per-step indexing would otherwise cost O(steps²)).
+            if !createGraph && !AnomalyMode.isEnabled && node.inputs.count == 1,
+               let input = node.inputs.first, input.dtype == gradient.dtype,
+               let region = sliceRegion(node.rule, gradientShape: gradient.shape) {
+                switch input.edge {
+                case .none: break
+                case .leaf, .node:
+                    region(ownedSum(for: input, device: gradient.device)).add_(gradient)
+                }
+                if case .node(let next) = input.edge { release(next) }
+                continue
+            }
+
             let inputGradients = Derivatives.backward(node, gradient)
             if AnomalyMode.isEnabled { checkAnomaly(node, inputGradients) }
 
@@ -132,7 +192,9 @@ enum AutogradEngine {
                     if let shaped { pendLeaf(shaped, leaf) }
                 case .node(let next):
                     if let shaped {
-                        next.pendingGradient = next.pendingGradient.map { $0 + shaped } ?? shaped
+                        next.pendingGradient = next.pendingGradient.map {
+                            accumulate($0, shaped, key: ObjectIdentifier(next))
+                        } ?? shaped
                     }
                     release(next)
                 }
@@ -168,6 +230,21 @@ enum AutogradEngine {
             leaf.gradStorage = gradient
         } else {
             leaf.gradStorage = gradient.detachedCopy(keepGraph: false)
+        }
+    }
+
+    /// For a select or slice node, the view of an input-shaped tensor that the node's output
+    /// was read from (where its gradient belongs); nil for every other rule.
+    private static func sliceRegion(_ rule: BackwardRule, gradientShape: [Int]) -> ((Tensor) -> Tensor)? {
+        switch rule {
+        case .select(let dim, let index):
+            return { $0.select(dim: dim, index: index) }
+        case .slice(let dim, let start, let step):
+            let length = gradientShape[dim]
+            guard length > 0 else { return nil }
+            return { $0.slice(dim: dim, start: start, end: start + (length - 1) * step + 1, step: step) }
+        default:
+            return nil
         }
     }
 

@@ -35,6 +35,9 @@ public enum BinaryOp: Hashable {
     case add, sub, mul, div, pow, maximum, minimum, atan2, remainder, floorDivide
     case eq, ne, lt, le, gt, ge
     case logicalAnd, logicalOr, logicalXor
+    /// The gradient of exact GELU for autograd: `b · (Φ(a) + a·φ(a))`, `a` the GELU input
+    /// and `b` the incoming gradient (floating point only).
+    case geluBackward
 
     /// True for comparisons and logical ops, whose result is a bool tensor.
     var producesBool: Bool {
@@ -165,6 +168,13 @@ public protocol Backend: AnyObject {
     func scatter(_ source: Tensor, dim: Int, index: Tensor, into destination: Tensor, accumulate: Bool)
     /// Softmax (or log-softmax) along the last dimension of a contiguous floating tensor.
     func softmax(_ x: Tensor, log: Bool, into out: Tensor)
+    /// Standardises each row of `columns` elements of a contiguous floating tensor,
+    /// `(x − mean)·rstd` with `rstd = 1/√(biased variance + eps)`, writing each row's mean
+    /// and rstd (contiguous, one per row).
+    func normalizeRows(_ x: Tensor, columns: Int, eps: Double, into out: Tensor, mean: Tensor, rstd: Tensor)
+    /// The gradient of `normalizeRows` for output gradient `g` (all contiguous, one dtype):
+    /// `rstd·(g − mean(g) − x̂·mean(g·x̂))` per row.
+    func normalizeRowsBackward(_ x: Tensor, _ g: Tensor, mean: Tensor, rstd: Tensor, columns: Int, into out: Tensor)
 
     // Convolution and pooling. All tensors here are contiguous and of one floating dtype
     // (float32 or float64); spatial rank 1 or 2, as `geometry` says.

@@ -1,4 +1,5 @@
-// Reading and writing PyTorch checkpoints (`torch.save`'s zip format, PyTorch ≥ 1.6).
+// Reading and writing PyTorch checkpoints (`torch.save`'s zip format, PyTorch ≥ 1.6; the
+// legacy pre-1.6 format, which many published weights still use, is read too).
 //
 // A `torch.save` file is a ZIP archive with one top-level folder (named after the file by
 // torch, `archive` by Ember): `data.pkl` (the object, pickled with protocol 2), `data/<key>`
@@ -27,7 +28,8 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, LocalizedErr
         case fileNotFound, unreadable
         /// The ZIP container is damaged (truncated, bad CRC, zip bomb …); see the detail.
         case badArchive
-        /// A pre-1.6 (non-zip) `torch.save` file, which Ember does not read.
+        /// A pre-1.6 (non-zip) `torch.save` file in a variant Ember does not read (only the
+        /// protocol-2 pickle stream with version 1001, torch 0.4–1.5, is read).
         case legacyFormat
         /// Not a `torch.save` file at all.
         case notACheckpoint
@@ -161,6 +163,7 @@ public enum TorchCheckpoint {
         let bytes = data.startIndex == 0 ? data : Data(data)
         let zipMagic = Data([0x50, 0x4b, 0x03, 0x04])
         if bytes.prefix(4) != zipMagic {
+            if bytes.starts(with: legacyMagic) { return try decodeLegacy(bytes, path: path) }
             if bytes.count >= 2 && bytes[0] == 0x80 && bytes[1] <= 5 {
                 throw TorchCheckpointError(.legacyFormat, path: path,
                     "legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it in PyTorch with torch.save(torch.load(path), path)")
@@ -212,6 +215,80 @@ public enum TorchCheckpoint {
             return (makeStorage(raw, count: numel, source: source, bigEndian: bigEndian), source.dtype)
         }
         return try unpickler.run()
+    }
+
+    /// The first pickle of a legacy `torch.save` file: protocol 2, the magic number
+    /// 0x1950a86a20f9469cfc6c as a 10-byte LONG1, STOP.
+    static let legacyMagic = Data([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e])
+
+    /// Decodes the legacy (PyTorch < 1.6) `torch.save` stream: five pickles in a row (the magic
+    /// number, the protocol version 1001, a `sys_info` dict, the object, the sorted list of
+    /// storage keys) followed by each storage in that order as an int64 element count and raw
+    /// elements. Storages are allocated while the object is unpickled and filled afterwards.
+    static func decodeLegacy(_ bytes: Data, path: String) throws -> TorchValue {
+        let noStorage: Unpickler.StorageLoader = { key, _, _ in
+            throw TorchCheckpointError(.badPickle, path: path, "a storage ('\(key)') appears outside the object pickle")
+        }
+        var position = legacyMagic.count
+        /// Unpickles the next pickle, advancing `position`.
+        func next(entry: String, _ loader: @escaping Unpickler.StorageLoader) throws -> TorchValue {
+            var unpickler = Unpickler(data: bytes, path: path, entry: entry, loadStorage: loader)
+            unpickler.position = position   // byte offsets in errors are the file's
+            let value = try unpickler.run()
+            position = unpickler.position
+            return value
+        }
+        guard case .int(1001) = try next(entry: "protocol version", noStorage) else {
+            throw TorchCheckpointError(.legacyFormat, path: path, "legacy torch.save file with an unknown protocol version (expected 1001)")
+        }
+        guard case .dict(let info) = try next(entry: "sys_info", noStorage) else {
+            throw TorchCheckpointError(.legacyFormat, path: path, "legacy torch.save file without its sys_info dict")
+        }
+        var bigEndian = false
+        if let order = info.first(where: { $0.key == "little_endian" })?.value, case .bool(let little) = order { bigEndian = !little }
+        var pending: [String: (storage: Storage, source: StorageType, count: Int)] = [:]
+        var declaredBytes = 0   // every storage's bytes must be in the file: bounds what is allocated
+        let object = try next(entry: "object") { key, typeName, numel in
+            guard let source = storageTypes[typeName] else {
+                throw TorchCheckpointError(.unsupportedDType, path: path,
+                                           "storage type torch.\(typeName) has no Ember dtype (supported: \(storageTypes.keys.sorted().map { "torch.\($0)" }.joined(separator: ", ")))")
+            }
+            let (needed, overflow) = numel.multipliedReportingOverflow(by: source.itemSize)
+            declaredBytes = overflow ? Int.max : declaredBytes.addingReportingOverflow(needed).partialValue
+            guard numel >= 0, !overflow, declaredBytes <= bytes.count else {
+                throw TorchCheckpointError(.badTensor, path: path, "storage '\(key)' of \(numel) elements does not fit in the file")
+            }
+            let storage = Storage.cpu(byteCount: numel * source.dtype.itemSize)
+            pending[key] = (storage, source, numel)
+            return (storage, source.dtype)
+        }
+        guard case .list(let keyValues) = try next(entry: "storage keys", noStorage) else {
+            throw TorchCheckpointError(.badPickle, path: path, "legacy torch.save file without its list of storage keys")
+        }
+        for keyValue in keyValues {
+            guard case .string(let key) = keyValue else { throw TorchCheckpointError(.badPickle, path: path, "a storage key is not a string") }
+            guard 8 <= bytes.count - position else {
+                throw TorchCheckpointError(.badTensor, path: path, "truncated file: storage '\(key)' is missing")
+            }
+            let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: Int64.self) }
+            let count = Int(bigEndian ? Int64(bigEndian: raw) : Int64(littleEndian: raw))
+            position += 8
+            guard let target = pending.removeValue(forKey: key) else {
+                throw TorchCheckpointError(.badTensor, path: path, "storage '\(key)' is listed but no tensor refers to it")
+            }
+            let length = target.count * target.source.itemSize
+            guard count == target.count, length <= bytes.count - position else {
+                throw TorchCheckpointError(.badTensor, path: path,
+                                           "storage '\(key)' holds \(count) elements in the file (\(bytes.count - position) bytes left), the pickle says \(target.count)")
+            }
+            fillStorage(target.storage, from: bytes.subdata(in: position..<(position + length)), count: count,
+                        source: target.source, bigEndian: bigEndian)
+            position += length
+        }
+        if let missing = pending.keys.sorted().first {
+            throw TorchCheckpointError(.badTensor, path: path, "storage '\(missing)' is used by a tensor but not stored in the file")
+        }
+        return object
     }
 
     /// Writes `tensors` to `url` as a `torch.save` zip archive holding an `OrderedDict` of
@@ -303,9 +380,16 @@ public enum TorchCheckpoint {
     /// Copies `count` elements of `source` type into a new Ember storage (byte-swapping a
     /// big-endian file, widening int16/int8 to int32).
     static func makeStorage(_ raw: Data, count: Int, source: StorageType, bigEndian: Bool) -> Storage {
+        let storage = Storage.cpu(byteCount: count * source.dtype.itemSize)
+        fillStorage(storage, from: raw, count: count, source: source, bigEndian: bigEndian)
+        return storage
+    }
+
+    /// Copies `count` elements of `source` type into `storage` (which holds `count` elements
+    /// of `source.dtype`), byte-swapping and widening as ``makeStorage(_:count:source:bigEndian:)``.
+    static func fillStorage(_ storage: Storage, from raw: Data, count: Int, source: StorageType, bigEndian: Bool) {
         let target = source.dtype.itemSize
-        let storage = Storage.cpu(byteCount: count * target)
-        guard count > 0 else { return storage }
+        guard count > 0 else { return }
         raw.withUnsafeBytes { input in
             let src = input.baseAddress!
             let dst = storage.pointer
@@ -330,7 +414,6 @@ public enum TorchCheckpoint {
                 }
             }
         }
-        return storage
     }
 }
 
@@ -412,6 +495,11 @@ private indirect enum PickleValue {
         case .storage: return "storage"
         case .tensor: return "tensor"
         }
+    }
+
+    var isNone: Bool {
+        if case .none = self { return true }
+        return false
     }
 }
 
@@ -641,7 +729,9 @@ private struct Unpickler {
     }
 
     mutating func persistentLoad(_ pid: PickleValue, at offset: Int) throws -> PickleValue {
-        guard case .tuple(let parts, _) = pid, parts.count == 5, case .string("storage") = parts[0],
+        // Legacy files add a sixth element, the view metadata: None unless the storage is a view.
+        guard case .tuple(let parts, _) = pid, parts.count == 5 || (parts.count == 6 && parts[5].isNone),
+              case .string("storage") = parts[0],
               case .global("torch", let typeName) = parts[1], case .string(let key) = parts[2],
               case .string = parts[3], case .int(let count) = parts[4] else {
             throw fail("persistent id at byte \(offset) is not ('storage', torch.<Type>Storage, key, location, numel)")

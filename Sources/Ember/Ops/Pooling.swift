@@ -203,7 +203,7 @@ func maxPoolForward(_ x: Tensor, _ geometry: PoolingGeometry, outputShape: [Int]
     let out = Tensor(uninitializedShape: outputShape, dtype: x.dtype, device: x.device)
     let indices = Tensor(uninitializedShape: outputShape, dtype: .int64, device: x.device)
     x.device.backend.maxPool(x.contiguousRaw(), geometry: geometry, into: out, indices: indices)
-    if shouldRecord(x) { record(out, .maxPool(spatialRank: geometry.spatialRank), inputs: [x], saved: [indices]) }
+    if shouldRecord(x) { record(out, .maxPool(geometry), inputs: [x], saved: [indices]) }
     return (out, indices)
 }
 

@@ -2,7 +2,7 @@
 // mapping (and page-faulting) fresh pages on every op.
 import Foundation
 
-/// Control over the CPU allocator's cache of large blocks (≥ 1 MiB).
+/// Control over the CPU allocator's cache of large blocks (≥ 128 KiB).
 ///
 /// Freed blocks are kept, grouped by size, up to `cacheLimit` bytes, and handed out again to
 /// the next allocation of the same size class — as PyTorch's CUDA caching allocator does for
@@ -31,10 +31,16 @@ public enum CPUMemory {
 /// The allocator behind CPU storages.
 final class CPUAllocator: @unchecked Sendable {
     static let shared = CPUAllocator()
-    /// Blocks at least this large are cached.
-    static let cachedMinimum = 1 << 20
-    /// Cached sizes are rounded up to this granularity.
-    static let granularity = 1 << 16
+    /// Blocks at least this large are cached (glibc's malloc maps blocks from 128 KiB up
+    /// straight from the kernel, so each new one costs page faults on first touch).
+    static let cachedMinimum = 128 << 10
+
+    /// The cached size for a request: rounded up to 16 KiB below 1 MiB and to 64 KiB above,
+    /// so that nearby sizes share blocks while wasting at most 1/8 of a block.
+    static func roundedSize(_ byteCount: Int) -> Int {
+        let granularity = byteCount < 1 << 20 ? 16 << 10 : 64 << 10
+        return (byteCount + granularity - 1) / granularity * granularity
+    }
 
     fileprivate var limit = 1 << 30
     fileprivate var cached = 0
@@ -53,7 +59,7 @@ final class CPUAllocator: @unchecked Sendable {
             let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
             return Storage(pointer: pointer, byteCount: byteCount, device: .cpu)
         }
-        let size = (byteCount + CPUAllocator.granularity - 1) / CPUAllocator.granularity * CPUAllocator.granularity
+        let size = CPUAllocator.roundedSize(byteCount)
         let reused: UnsafeMutableRawPointer? = withLock {
             guard let pointer = blocks[size]?.popLast() else { return nil }
             cached -= size

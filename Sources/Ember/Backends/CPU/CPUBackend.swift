@@ -74,6 +74,13 @@ final class CPUBackend: Backend {
     }
 
     func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        if op == .geluBackward && a.dtype == .float32 && a.isContiguous && b.isContiguous && out.isContiguous {
+            let xp = a.pointer(Float.self), gp = b.pointer(Float.self), op = out.pointer(Float.self)
+            parallelChunks(out.count) { r in
+                ember_gelu_backward_f32(xp + r.lowerBound, gp + r.lowerBound, op + r.lowerBound, r.count)
+            }
+            return
+        }
         let run: BinaryRun
         switch a.dtype {
         case .float32: run = floatBinaryRun(op, Float.self)
@@ -115,6 +122,8 @@ final class CPUBackend: Backend {
         case .tanh: return { ember_tanh_f32($0, $1, $2) }
         case .sigmoid: return { ember_sigmoid_f32($0, $1, $2) }
         case .sqrt: return { ember_sqrt_f32($0, $1, $2) }
+        case .erf: return { ember_erf_f32($0, $1, $2) }
+        case .gelu: return { ember_gelu_f32($0, $1, $2) }
         default: return nil
         }
     }

@@ -96,6 +96,12 @@ extension UInt8: IntegerElement {}
 @inline(__always) func geluElement<T: FloatElement>(_ x: T) -> T {
     x * 0.5 * (1 + T.erf(x * T(0.70710678118654752440)))
 }
+/// d/dx of exact GELU: Φ(x) + x·φ(x).
+@inline(__always) func geluDerivativeElement<T: FloatElement>(_ x: T) -> T {
+    let cdf = (1 + T.erf(x * T(0.70710678118654752440))) * 0.5
+    let pdf = T.exp(x * x * -0.5) * T(0.39894228040143267794)
+    return cdf + x * pdf
+}
 @inline(__always) func geluTanhElement<T: FloatElement>(_ x: T) -> T {
     let inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)
     return 0.5 * x * (1 + T.tanh(inner))

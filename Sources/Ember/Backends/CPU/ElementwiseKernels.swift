@@ -155,6 +155,7 @@ func floatBinaryRun<T: FloatElement>(_ op: BinaryOp, _: T.Type) -> BinaryRun {
     case .logicalAnd: return binaryRun { (a: T, b: T) -> Bool in a != 0 && b != 0 }
     case .logicalOr: return binaryRun { (a: T, b: T) -> Bool in a != 0 || b != 0 }
     case .logicalXor: return binaryRun { (a: T, b: T) -> Bool in (a != 0) != (b != 0) }
+    case .geluBackward: return binaryRun { (x: T, g: T) in g * geluDerivativeElement(x) }
     }
 }
 
@@ -176,6 +177,7 @@ func integerBinaryRun<T: IntegerElement>(_ op: BinaryOp, _: T.Type) -> BinaryRun
     case .remainder: return binaryRun { (a: T, b: T) in floorRemainder(a, b) }
     case .floorDivide: return binaryRun { (a: T, b: T) in floorDivide(a, b) }
     case .atan2: preconditionFailure("atan2: not defined for integer tensors")
+    case .geluBackward: preconditionFailure("gelu backward: not defined for integer tensors")
     case .eq: return binaryRun { (a: T, b: T) -> Bool in a == b }
     case .ne: return binaryRun { (a: T, b: T) -> Bool in a != b }
     case .lt: return binaryRun { (a: T, b: T) -> Bool in a < b }

@@ -59,14 +59,22 @@ extension CPUBackend {
             layoutB = gemmLayout(b)
         }
         let pa = a.tensor.pointer(Float.self), pb = b.tensor.pointer(Float.self), pc = out.pointer(Float.self)
-        for index in 0..<a.count {
-            let status = dnnl_sgemm(CChar(UInt8(ascii: layoutA!.transposed ? "T" : "N")),
-                                    CChar(UInt8(ascii: layoutB!.transposed ? "T" : "N")),
+        let (transA, transB) = (layoutA!.transposed, layoutB!.transposed)
+        let (leadA, leadB) = (layoutA!.leading, layoutB!.leading)
+        let (strideA, strideB) = (a.batchStride, b.batchStride)
+        func gemm(_ index: Int) {
+            let status = dnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")),
                                     Int64(m), Int64(n), Int64(k), 1,
-                                    pa + index * a.batchStride, Int64(layoutA!.leading),
-                                    pb + index * b.batchStride, Int64(layoutB!.leading),
+                                    pa + index * strideA, Int64(leadA), pb + index * strideB, Int64(leadB),
                                     0, pc + index * m * n, Int64(n))
             precondition(status == dnnl_success, "matmul: oneDNN sgemm failed with status \(status.rawValue)")
+        }
+        // Many small products (attention heads): one parallel region over the batch, each
+        // sgemm single-threaded inside it, instead of one threaded region per product.
+        if a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20 {
+            parallelChunks(a.count, minimum: 2) { range in for index in range { gemm(index) } }
+        } else {
+            for index in 0..<a.count { gemm(index) }
         }
     }
 

@@ -74,3 +74,24 @@ func parallelChunksIndexed(_ total: Int, minimum: Int = Threading.minimumParalle
     }
     return chunks
 }
+
+extension Threading {
+    /// Runs `body(index)` once for every index in `0..<count`, spread over up to
+    /// `threadCount` threads of OpenMP's pool (thread `t` takes indices `t, t + threads, …`).
+    ///
+    /// For coarse, independent work items (e.g. whole batches of a model's inference): inside
+    /// `body`, Ember's kernels and oneDNN run single-threaded (nested parallel regions are
+    /// serial), so the threads never wait for each other until the end. Grad mode is per
+    /// thread: wrap the work in `noGrad { }` inside `body` when it should not record.
+    ///
+    /// ```swift
+    /// var sums = [Float](repeating: 0, count: parts.count)
+    /// sums.withUnsafeMutableBufferPointer { out in
+    ///     Threading.concurrentPerform(parts.count) { i in out[i] = noGrad { parts[i].sum().item() } }
+    /// }
+    /// ```
+    public static func concurrentPerform(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        runChunks(count, threads: min(threadCount, count), body)
+    }
+}

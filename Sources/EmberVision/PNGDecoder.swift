@@ -1,0 +1,39 @@
+// PNG decoding through libpng's C API (the setjmp-guarded decode lives in CPNG's shim.h).
+import CPNG
+import Foundation
+
+/// Decodes PNG files with libpng into RGB, as PIL's `convert("RGB")`: palettes are expanded,
+/// 1/2/4-bit gray is scaled to 8 bits, 16-bit samples keep their high byte, gray is
+/// replicated, and alpha or tRNS transparency is dropped (not composited). Interlaced files work.
+/// Checksums are verified: a bad CRC or a truncated file is an error.
+///
+/// ```swift
+/// let image = try PNGDecoder.decode(try Data(contentsOf: url), name: url.path)
+/// ```
+public enum PNGDecoder {
+    /// Decodes `data`; errors name `name`.
+    ///
+    /// - Parameters:
+    ///   - data: a PNG file's bytes.
+    ///   - name: the file name used in errors.
+    /// - Returns: an RGB ``Image``.
+    /// - Throws: ``ImageError/corrupt(file:format:reason:)`` with libpng's message.
+    public static func decode(_ data: Data, name: String) throws -> Image {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0, height: Int32 = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let status = data.withUnsafeBytes { raw -> Int32 in
+            message.withUnsafeMutableBufferPointer { text in
+                ember_png_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &pixels,
+                                     &width, &height, text.baseAddress, text.count)
+            }
+        }
+        guard status == 0, let pixels else {
+            throw ImageError.corrupt(file: name, format: "PNG", reason: String(cString: message))
+        }
+        defer { free(pixels) }
+        let count = Int(width) * Int(height) * 3
+        return Image(width: Int(width), height: Int(height), channels: 3,
+                     pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: count)))
+    }
+}
