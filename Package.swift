@@ -50,7 +50,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/EmberCLI"),
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
-        .executableTarget(name: "EmberBench", dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels"],
+        .executableTarget(name: "EmberBench", dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels", "EmberVision"],
                           path: "Benchmarks/EmberBench"),
         .testTarget(name: "EmberTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberTests",
                     resources: [.copy("Fixtures")],

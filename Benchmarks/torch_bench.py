@@ -30,7 +30,8 @@ from torch import nn
 
 WORKLOADS = ["add16", "mlp16", "matmul1024", "matmul4096", "fma10m", "softmax4096", "sum10m", "rss_tiny_ops",
              "mlp_step", "cnn_step", "mlp_epoch", "peak_rss_train", "load_safetensors90", "load_pt90",
-             "gpt_step", "lstm_step", "generate200", "attention_memory"]
+             "gpt_step", "lstm_step", "generate200", "attention_memory",
+             "minilm_embed256", "minilm_peak_rss", "minilm_cold", "mobilenet_batch16"]
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 
@@ -299,6 +300,12 @@ def main():
     torch_sequence_bench.run(wanted, measure, report)
     if wanted("attention_memory"):
         torch_sequence_bench.run_attention_memory(peak_resident_kib, emit)
+
+    # Pretrained models: MiniLM embeddings (time, peak memory, cold start) and MobileNetV2.
+    pretrained = {"minilm_embed256", "minilm_peak_rss", "minilm_cold", "mobilenet_batch16"}
+    if only is None or only & pretrained:
+        import torch_pretrained_bench
+        torch_pretrained_bench.run(wanted, measure, report, emit, peak_resident_kib)
 
 
 if __name__ == "__main__":

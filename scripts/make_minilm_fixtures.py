@@ -66,6 +66,7 @@ TOKEN_SENTENCES = [
     "C++ and C# are languages; e-mail me at someone@example.com #hashtag @user",
     "ﬁ ligature, Ⅻ numeral, ½ fraction, ™ mark",
     "e\u0301 composed é",
+    "[CLS] kept [MASK] whole[SEP]but [cls] and [Mask] are text",
     LONG,
 ]
 

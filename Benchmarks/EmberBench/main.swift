@@ -22,6 +22,7 @@ import EmberData
 import EmberModels
 import EmberNN
 import EmberOptim
+import EmberVision
 import Foundation
 
 #if canImport(Glibc)
@@ -139,7 +140,7 @@ while let arg = arguments.next() {
         quick = true
         if let n = Int(arguments.next() ?? "") { quickInner = n }
     case "--list":
-        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90 gpt_step lstm_step generate200 attention_memory")
+        print("add16 mlp16 matmul1024 matmul4096 fma10m softmax4096 sum10m rss_tiny_ops mlp_step cnn_step mlp_epoch peak_rss_train load_safetensors90 load_pt90 gpt_step lstm_step generate200 attention_memory minilm_embed256 minilm_peak_rss minilm_cold mobilenet_batch16")
         exit(0)
     default:
         FileHandle.standardError.write("ember-bench: unknown argument \(arg)\n".data(using: .utf8)!)
@@ -369,3 +370,10 @@ if wanted("gpt_step") { runGPTStep() }
 if wanted("lstm_step") { runLSTMStep() }
 if wanted("generate200") { runGenerate200() }
 if wanted("attention_memory") { runAttentionMemory() }
+
+// MARK: - Pretrained models (PretrainedWorkloads.swift)
+
+if wanted("minilm_embed256") { runMiniLMEmbed() }
+if wanted("minilm_peak_rss") { runMiniLMPeakRSS() }
+if wanted("minilm_cold") { runMiniLMColdStart() }
+if wanted("mobilenet_batch16") { runMobileNetBatch16() }

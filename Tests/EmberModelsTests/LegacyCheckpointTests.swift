@@ -28,6 +28,24 @@ final class LegacyCheckpointTests: XCTestCase {
         XCTAssertEqual(row.offset, 3)
     }
 
+    func testEveryPrefixAndByteFlipParsesOrThrowsTypedError() throws {
+        let data = try Data(contentsOf: url)
+        var parsed = 0, refused = 0
+        func attempt(_ bytes: Data) {
+            do { _ = try TorchCheckpoint.decode(bytes, path: "mutated.pth").flattenedTensors(); parsed += 1 }
+            catch is TorchCheckpointError { refused += 1 }
+            catch { XCTFail("untyped error \(error)") }
+        }
+        for length in 0..<data.count { attempt(data.prefix(length)) }
+        for i in 0..<data.count {
+            var flipped = data
+            flipped[i] ^= 0xFF
+            attempt(flipped)
+        }
+        XCTAssertEqual(parsed + refused, 2 * data.count)
+        XCTAssertGreaterThan(refused, data.count)   // every strict prefix is refused
+    }
+
     func testTruncatedLegacyFileThrowsNamingIt() throws {
         let data = try Data(contentsOf: url)
         for length in [20, data.count / 2, data.count - 3] {

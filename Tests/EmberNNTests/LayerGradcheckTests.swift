@@ -48,6 +48,25 @@ final class LayerGradcheckTests: XCTestCase {
         }
     }
 
+    func testFusedLSTMCellGradients() {
+        check("lstmCellUpdate hidden", [leaf([3, 8]), leaf([3, 2])]) { lstmCellUpdate(gates: $0[0], cell: $0[1]).hidden }
+        check("lstmCellUpdate cell", [leaf([3, 8]), leaf([3, 2])]) { lstmCellUpdate(gates: $0[0], cell: $0[1]).cell }
+        let second = gradgradcheck({ let (h, c) = lstmCellUpdate(gates: $0[0], cell: $0[1]); return h * 2 + c },
+                                   inputs: [leaf([2, 12]), leaf([2, 3])])
+        XCTAssertTrue(second.passed, "lstmCellUpdate gradgradcheck: \(second.message)")
+        // The float32 kernel against the composite formula, forward and backward (odd width).
+        let gates = Tensor.randn([5, 4 * 19]).requiresGrad(true), cell = Tensor.randn([5, 19]).requiresGrad(true)
+        let (h, c) = lstmCellUpdate(gates: gates, cell: cell)
+        let parts = gates.chunk(4, dim: 1)
+        let c2 = sigmoid(parts[1]) * cell + sigmoid(parts[0]) * tanh(parts[2])
+        let h2 = sigmoid(parts[3]) * tanh(c2)
+        XCTAssertTrue(h.allclose(h2, atol: 1e-6) && c.allclose(c2, atol: 1e-6))
+        let weights = Tensor.randn([5, 19])
+        let fused = grad(of: [(h * weights + c).sum()], with: [gates, cell])
+        let composite = grad(of: [(h2 * weights + c2).sum()], with: [gates, cell])
+        XCTAssertTrue(fused[0]!.allclose(composite[0]!, atol: 1e-5) && fused[1]!.allclose(composite[1]!, atol: 1e-5))
+    }
+
     func testLayerNormGradients() {
         check("layer_norm", [leaf([2, 3, 4]), leaf([3, 4]), leaf([3, 4])]) {
             layerNorm($0[0], normalizedShape: [3, 4], weight: $0[1], bias: $0[2])

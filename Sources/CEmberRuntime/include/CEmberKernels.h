@@ -24,6 +24,14 @@ void ember_normalize_rows_f32(const float *x, float *y, float *mean, float *rstd
 /// The gradient of ember_normalize_rows_f32: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).
 void ember_normalize_rows_backward_f32(const float *x, const float *g, const float *mean, const float *rstd, float *dx,
                                        long rows, long columns);
+/// LSTM cell update for `rows` rows: gates [rows, 4·hidden] (pre-activations i, f, g, o)
+/// and cell c [rows, hidden] give out [rows, 2·hidden] = [h' | c']; `saved` [rows, 5·hidden]
+/// receives σ(i), σ(f), tanh(g), σ(o), tanh(c') for ember_lstm_cell_backward_f32.
+void ember_lstm_cell_f32(const float *gates, const float *c, float *out, float *saved, long rows, long hidden);
+/// The gradient of ember_lstm_cell_f32: from grad [rows, 2·hidden] (of [h' | c']) to the
+/// gates' pre-activations [rows, 4·hidden] and the previous cell [rows, hidden].
+void ember_lstm_cell_backward_f32(const float *grad, const float *saved, const float *c, float *dgates, float *dc,
+                                  long rows, long hidden);
 /// Softmax (log_mode 0) or log-softmax (log_mode 1) of each of `rows` contiguous rows
 /// of `columns` floats; NaN in a row makes the whole row NaN, as in PyTorch.
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode);

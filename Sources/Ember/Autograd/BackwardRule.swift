@@ -18,6 +18,8 @@ public enum BackwardRule {
     case relu, sigmoid, gelu, geluTanh, silu, softplus(beta: Double, threshold: Double), leakyRelu(Double), elu(Double)
     /// Softmax and log-softmax along `dim`.
     case softmax(dim: Int), logSoftmax(dim: Int)
+    /// The fused LSTM cell update (`lstmCellUpdate`): gates and previous cell to [h' | c'].
+    case lstmCell
     /// Standardisation over the last `count` dimensions (`normalizeLastDims`, the core of layer norm).
     case normalizeLastDims(count: Int, eps: Double)
     // Copies and views
@@ -102,6 +104,7 @@ public enum BackwardRule {
         case .softmax: return "SoftmaxBackward0"
         case .logSoftmax: return "LogSoftmaxBackward0"
         case .normalizeLastDims: return "NativeLayerNormBackward0"
+        case .lstmCell: return "FusedLSTMCellBackward0"
         case .toDType: return "ToCopyBackward0"
         case .toDevice: return "ToCopyBackward0"
         case .identity(let name): return name

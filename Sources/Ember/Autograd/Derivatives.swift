@@ -108,6 +108,27 @@ enum Derivatives {
         case .softmax(let dim):
             let out = s[0]
             return [out * (g - (g * out).sum(dim: dim, keepDim: true))]
+        case .lstmCell:
+            let gates = s[0], cell = s[1], activations = s[2]
+            let h = cell.shape[1]
+            if !GradMode.isEnabled {
+                // One fused pass when the backward pass itself is not recorded.
+                let grad = g.to(activations.dtype).contiguous()
+                let gatesGradient = Tensor(uninitializedShape: gates.shape, dtype: activations.dtype, device: gates.device)
+                let cellGradient = Tensor(uninitializedShape: cell.shape, dtype: activations.dtype, device: gates.device)
+                gates.device.backend.lstmCellBackward(grad, activations: activations, cell: cell.contiguous(),
+                                                      gatesGradient: gatesGradient, cellGradient: cellGradient)
+                return [gatesGradient, cellGradient]
+            }
+            // Recorded (createGraph): the same formulas in differentiable ops of the inputs.
+            let parts = gates.chunk(4, dim: 1)
+            let i = sigmoid(parts[0]), f = sigmoid(parts[1]), cg = tanh(parts[2]), o = sigmoid(parts[3])
+            let t = tanh(f * cell + i * cg)
+            let dh = g.narrow(dim: 1, start: 0, length: h)
+            let dc = g.narrow(dim: 1, start: h, length: h) + dh * o * (1 - t * t)
+            let gatesGradient = Tensor.cat([dc * cg * i * (1 - i), dc * cell * f * (1 - f),
+                                            dc * i * (1 - cg * cg), dh * t * o * (1 - o)], dim: 1)
+            return [gatesGradient, dc * f]
         case .normalizeLastDims(let count, let eps):
             let x = s[0], mean = s[1], rstd = s[2]
             let columns = x.shape.suffix(count).reduce(1, *)

@@ -172,6 +172,13 @@ public protocol Backend: AnyObject {
     /// `(x − mean)·rstd` with `rstd = 1/√(biased variance + eps)`, writing each row's mean
     /// and rstd (contiguous, one per row).
     func normalizeRows(_ x: Tensor, columns: Int, eps: Double, into out: Tensor, mean: Tensor, rstd: Tensor)
+    /// The fused LSTM cell update: `gates` [B, 4H] (pre-activations i, f, g, o) and `cell`
+    /// [B, H] give `out` [B, 2H] = [h' | c']; `activations` [B, 5H] receives σ(i), σ(f),
+    /// tanh(g), σ(o), tanh(c') for the backward pass. All contiguous, one floating dtype.
+    func lstmCell(gates: Tensor, cell: Tensor, into out: Tensor, activations: Tensor)
+    /// The gradient of `lstmCell`: from `grad` [B, 2H] (of [h' | c']) to the gates'
+    /// pre-activations [B, 4H] and the previous cell [B, H].
+    func lstmCellBackward(_ grad: Tensor, activations: Tensor, cell: Tensor, gatesGradient: Tensor, cellGradient: Tensor)
     /// The gradient of `normalizeRows` for output gradient `g` (all contiguous, one dtype):
     /// `rstd·(g − mean(g) − x̂·mean(g·x̂))` per row.
     func normalizeRowsBackward(_ x: Tensor, _ g: Tensor, mean: Tensor, rstd: Tensor, columns: Int, into out: Tensor)

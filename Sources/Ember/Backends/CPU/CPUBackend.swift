@@ -54,11 +54,21 @@ final class CPUBackend: Backend {
     }
 
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor) {
-        if x.dtype == .float32 && x.isContiguous && out.isContiguous,
-           let kernel = vectorizedFloatKernel(op) {
+        if x.dtype == .float32 && out.dtype == .float32, let kernel = vectorizedFloatKernel(op) {
             let xp = x.pointer(Float.self), op = out.pointer(Float.self)
-            parallelChunks(out.count) { r in kernel(xp + r.lowerBound, op + r.lowerBound, r.count) }
-            return
+            if x.isContiguous && out.isContiguous {
+                parallelChunks(out.count) { r in kernel(xp + r.lowerBound, op + r.lowerBound, r.count) }
+                return
+            }
+            // Strided, but contiguous along the innermost dimension (a column block of a
+            // matrix, say): the vector kernel runs on each row.
+            let layout = RunLayout(shape: out.shape, strides: [x.strides, out.strides])
+            if layout.innerStride(0) == 1 && layout.innerStride(1) == 1 && layout.count > 0 {
+                parallelChunks(layout.count) { range in
+                    layout.forEachRun(in: range) { offsets, n in kernel(xp + offsets[0], op + offsets[1], n) }
+                }
+                return
+            }
         }
         let run: UnaryRun
         switch x.dtype {
