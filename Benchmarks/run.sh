@@ -106,7 +106,8 @@ timed_process() {  # timed_process IMPL COMMAND...: wall time of the whole proce
     start=$(date +%s.%N)
     "$@" > /dev/null
     end=$(date +%s.%N)
-    echo "{\"impl\": \"$impl\", \"workload\": \"minilm_cold\", \"seconds\": $(echo "$end - $start" | bc -l)}" | tee -a "$RESULTS" >&2
+    echo "{\"impl\": \"$impl\", \"workload\": \"minilm_cold\", \"seconds\": $(awk "BEGIN { printf \"%.6f\", $end - $start }")}" \
+        | tee -a "$RESULTS" >&2
 }
 for round in $(seq 1 "$ROUNDS"); do
     if [ -n "$MINIRSS" ]; then

@@ -6,6 +6,11 @@
 extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 extern int omp_get_thread_num(void);
 extern int omp_get_num_threads(void);
+extern int omp_get_max_threads(void);
+extern void omp_set_num_threads(int);
+
+int ember_omp_max_threads(void) { return omp_get_max_threads(); }
+void ember_omp_set_max_threads(int threads) { omp_set_num_threads(threads); }
 
 struct ember_job {
     ember_chunk_fn fn;

@@ -10,4 +10,10 @@ typedef void (*ember_chunk_fn)(void *context, long chunk);
 /// (the calling thread included) and returns when all are done.
 void ember_parallel_for(long chunks, unsigned threads, ember_chunk_fn fn, void *context);
 
+/// The number of threads OpenMP regions started from this thread use by default (what
+/// oneDNN sizes its work by); `omp_get_max_threads`.
+int ember_omp_max_threads(void);
+/// Sets that number for this thread; `omp_set_num_threads`.
+void ember_omp_set_max_threads(int threads);
+
 #endif

@@ -1,6 +1,7 @@
 // Matrix products on the CPU: oneDNN's sgemm for float32, a Swift loop for other dtypes
 // and for products too small to be worth a library call.
 import CDNNL
+import CEmberRuntime
 
 extension CPUBackend {
     func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
@@ -73,6 +74,13 @@ extension CPUBackend {
         // sgemm single-threaded inside it, instead of one threaded region per product.
         if a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20 {
             parallelChunks(a.count, minimum: 2) { range in for index in range { gemm(index) } }
+        } else if a.count * m * n * k <= 1 << 18, ember_omp_max_threads() > 1 {
+            // Small products (a decoding step, one token): starting and joining a thread team
+            // costs more than the product, so oneDNN runs them on this thread alone.
+            let threads = ember_omp_max_threads()
+            ember_omp_set_max_threads(1)
+            for index in 0..<a.count { gemm(index) }
+            ember_omp_set_max_threads(threads)
         } else {
             for index in 0..<a.count { gemm(index) }
         }
