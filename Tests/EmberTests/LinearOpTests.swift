@@ -8,6 +8,30 @@ final class LinearOpTests: XCTestCase {
         Tensor.randn(shape, dtype: .float64, generator: Generator(seed: seed)).requiresGrad(true)
     }
 
+    func testSmallBatchesUseAFreshTransposedWeight() {
+        // ≤ 64 rows go through TransposedWeightCache; the result must follow every change
+        // of the weight (in-place updates bump the storage version).
+        let weight = Tensor.randn([300, 80]), bias = Tensor.randn([300])
+        let x = Tensor.randn([8, 80])
+        XCTAssertTrue(x.linear(weight: weight, bias: bias).allclose(x.matmul(weight.t()) + bias, atol: 1e-4))
+        for step in 0..<3 {
+            noGrad { _ = weight.add_(Tensor.randn([300, 80]), alpha: 0.5) }   // as an optimizer step
+            XCTAssertTrue(x.linear(weight: weight).allclose(x.matmul(weight.t()), atol: 1e-4), "after update \(step)")
+        }
+        noGrad { _ = weight.copy_(Tensor.zeros([300, 80])) }
+        XCTAssertEqual(x.linear(weight: weight).abs().max().item(Float.self), 0)
+        // A view at an offset into a larger storage, and a large batch, agree with matmul too.
+        let packed = Tensor.randn([600, 80]), second = packed.narrow(dim: 0, start: 300, length: 300)
+        XCTAssertTrue(x.linear(weight: second).allclose(x.matmul(second.t()), atol: 1e-4))
+        let big = Tensor.randn([200, 80])
+        XCTAssertTrue(big.linear(weight: second).allclose(big.matmul(second.t()), atol: 1e-4))
+        // Gradients are unchanged by the cached forward.
+        let w = Tensor.randn([128, 160]).requiresGrad(true), xs = Tensor.randn([4, 160]).requiresGrad(true)
+        (xs.linear(weight: w) * xs.linear(weight: w)).sum().backward()
+        let y = xs.detach().matmul(w.detach().t())
+        XCTAssertTrue(w.grad!.allclose((y * 2).t().matmul(xs.detach()), atol: 1e-3))
+    }
+
     func testMatchesMatmulPlusBiasForEveryInputRank() {
         let w = sample([3, 4], seed: 1), b = sample([3], seed: 2)
         for shape in [[4], [5, 4], [2, 5, 4]] {

@@ -30,8 +30,17 @@ extension Tensor {
         let rows2D = mergingLeadingDims(rank - 1) ?? contiguousRaw().mergingLeadingDims(rank - 1)!
         let left = MatrixBatch(tensor: rows2D, count: 1, batchStride: 0, rows: rows2D.shape[0], rowStride: rows2D.strides[0],
                                columns: inFeatures, columnStride: rows2D.strides[1])
-        let right = MatrixBatch(tensor: weight, count: 1, batchStride: 0, rows: inFeatures, rowStride: weight.strides[1],
+        let right: MatrixBatch
+        if rows2D.shape[0] <= TransposedWeightCache.maximumRows && device == .cpu && dtype == .float32
+            && weight.count >= TransposedWeightCache.minimumElements && weight.strides == [inFeatures, 1],
+           let transposed = TransposedWeightCache.shared.transposed(weight) {
+            // Few rows, a weight in repeated use: multiply by a cached contiguous Wᵗ.
+            right = MatrixBatch(tensor: transposed, count: 1, batchStride: 0, rows: inFeatures, rowStride: outFeatures,
+                                columns: outFeatures, columnStride: 1)
+        } else {
+            right = MatrixBatch(tensor: weight, count: 1, batchStride: 0, rows: inFeatures, rowStride: weight.strides[1],
                                 columns: outFeatures, columnStride: weight.strides[0])
+        }
         let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [outFeatures], dtype: dtype, device: device)
         device.backend.matmul(left, right, into: out)
         if let bias { device.backend.binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
