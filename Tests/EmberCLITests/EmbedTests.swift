@@ -106,25 +106,4 @@ final class EmbedTests: XCTestCase {
         XCTAssertEqual(absent.status, 1)
         XCTAssertTrue(absent.stderr.contains("no such model directory"), absent.stderr)
     }
-
-    /// Runs `ember` in `directory` (the package search looks at the working directory).
-    private func runEmber(_ arguments: [String], in directory: URL, environment extra: [String: String]) throws -> ToolResult {
-        let process = Process()
-        process.executableURL = try emberExecutable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        environment.merge(extra) { _, new in new }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
-    }
 }

@@ -26,11 +26,13 @@ extension XCTestCase {
         }
     }
 
-    /// Runs `ember` with `arguments` (and extra environment variables) to completion.
-    func runEmber(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ToolResult {
+    /// Runs `ember` with `arguments` (and extra environment variables, in `directory` when
+    /// given) to completion.
+    func runEmber(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws -> ToolResult {
         let process = Process()
         process.executableURL = try emberExecutable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
         environment.merge(extra) { _, new in new }
