@@ -65,12 +65,14 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(width, vocab, bias=False)
         self.lm_head.weight = self.wte.weight
 
-    def forward(self, idx, cache=None):
+    def forward(self, idx, cache=None, last_only=False):
         past = 0 if cache is None or cache[0] is None else cache[0][0].shape[2]
         pos = torch.arange(past, past + idx.shape[1])
         x = self.wte(idx) + self.wpe(pos)
         for i, block in enumerate(self.h):
             x = block(x, cache, i)
+        if last_only:  # nanoGPT's inference shortcut: the head on the last position only
+            x = x[:, [-1], :]
         return self.lm_head(self.ln_f(x))
 
     @torch.no_grad()
@@ -82,10 +84,10 @@ class GPT(nn.Module):
         for _ in range(new_tokens):
             length = 0 if cache[0] is None else cache[0][0].shape[2]
             if 0 < length < self.context:
-                logits = self(torch.tensor([[context[-1]]]), cache)
+                logits = self(torch.tensor([[context[-1]]]), cache, last_only=True)
             else:
                 cache = [None] * len(self.h)
-                logits = self(torch.tensor([context[-self.context:]]), cache)
+                logits = self(torch.tensor([context[-self.context:]]), cache, last_only=True)
             logits = logits[0, -1] / temperature
             values, _ = torch.topk(logits, top_k)
             logits[logits < values[-1]] = -float("inf")

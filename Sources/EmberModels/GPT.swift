@@ -220,6 +220,12 @@ public final class GPT: Module {
     /// With a `cache`, `tokens` are the positions after the `cache.length` cached ones;
     /// their keys and values are appended. `cache.length + T` may not exceed `contextLength`.
     public func forward(_ tokens: Tensor, cache: KVCache?) -> Tensor {
+        forward(tokens, cache: cache, lastPositionOnly: false)
+    }
+
+    /// `forward`, optionally computing the logits of the last position only (what sampling
+    /// needs: the final norm and the head then run on one row instead of `T`).
+    func forward(_ tokens: Tensor, cache: KVCache?, lastPositionOnly: Bool) -> Tensor {
         let batched = tokens.rank == 2
         precondition(tokens.rank == 1 || tokens.rank == 2, "GPT: tokens must be [T] or [B, T], got \(tokens.shape)")
         let idx = batched ? tokens : tokens.unsqueeze(0)
@@ -231,6 +237,7 @@ public final class GPT: Module {
         let pos = Tensor.arange(Double(past), Double(past + t), dtype: .int64, device: idx.device)
         var x = drop(wte(idx) + wpe(pos))
         for (i, block) in h.enumerated() { x = block.forward(x, cache: cache, layer: i) }
+        if lastPositionOnly { x = x.narrow(dim: 1, start: t - 1, length: 1) }
         let logits = lm_head(ln_f(x))
         return batched ? logits : logits.squeeze(dim: 0)
     }
@@ -264,11 +271,11 @@ public final class GPT: Module {
             for _ in 0 ..< maxNewTokens {
                 let logits: Tensor
                 if useCache && cache.length > 0 && cache.length < n {
-                    logits = forward(Self.tokenTensor([context.last!]), cache: cache)
+                    logits = forward(Self.tokenTensor([context.last!]), cache: cache, lastPositionOnly: true)
                 } else {
                     let window = Array(context.suffix(n))
                     if useCache { cache.reset() }
-                    logits = forward(Self.tokenTensor(window), cache: useCache ? cache : nil)
+                    logits = forward(Self.tokenTensor(window), cache: useCache ? cache : nil, lastPositionOnly: true)
                 }
                 let next = sampleToken(logits: logits.select(dim: 0, index: logits.shape[0] - 1),
                                        temperature: temperature, topK: topK, generator: generator)

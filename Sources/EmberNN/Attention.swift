@@ -1,12 +1,40 @@
 // Attention: the functional `scaledDotProductAttention` and the `MultiheadAttention` layer,
 // with PyTorch's semantics and state-dict names.
 import Ember
+import Foundation
 
 /// `[L, S]` bool mask that keeps position `(i, j)` where `j ≤ i` (a causal mask).
 func causalKeepMask(_ l: Int, _ s: Int, offset: Int = 0, device: Device) -> Tensor {
     var values = [Bool](repeating: false, count: l * s)
     for i in 0..<l { for j in 0..<s where j <= i + offset { values[i * s + j] = true } }
     return Tensor(values, shape: [l, s]).to(device)
+}
+
+/// The positions a causal mask blocks (`j > i + offset`), `[l, s]` bool, made once per
+/// shape: generation asks for the same mask at every step of every layer.
+func causalBlockedMask(_ l: Int, _ s: Int, offset: Int, device: Device) -> Tensor {
+    CausalMaskCache.shared.mask(l, s, offset: offset, device: device)
+}
+
+/// The cache behind `causalBlockedMask` (a few hundred small masks at most; cleared when full).
+private final class CausalMaskCache: @unchecked Sendable {
+    static let shared = CausalMaskCache()
+    private struct Key: Hashable { let l, s, offset: Int; let device: Device }
+    private var masks: [Key: Tensor] = [:]
+    private let lock = NSLock()
+
+    func mask(_ l: Int, _ s: Int, offset: Int, device: Device) -> Tensor {
+        let key = Key(l: l, s: s, offset: offset, device: device)
+        lock.lock()
+        if let mask = masks[key] { lock.unlock(); return mask }
+        lock.unlock()
+        let mask = noGrad { causalKeepMask(l, s, offset: offset, device: device).logicalNot() }
+        lock.lock()
+        defer { lock.unlock() }
+        if masks.count >= 256 || l * s > 1 << 20 { masks.removeAll() }
+        if l * s <= 1 << 20 { masks[key] = mask }
+        return mask
+    }
 }
 
 /// Score tensors larger than this (bytes, all heads together) are computed a block of
@@ -61,7 +89,7 @@ private func attentionRows(query: Tensor, key: Tensor, value: Tensor, attnMask: 
     }
     var scores = query.matmul(key.transpose(-2, -1)) * factor
     if let offset = causalOffset {
-        scores = scores.maskedFill(causalKeepMask(l, s, offset: offset, device: scores.device).logicalNot(), -.infinity)
+        scores = scores.maskedFill(causalBlockedMask(l, s, offset: offset, device: scores.device), -.infinity)
     }
     if let attnMask {
         if attnMask.dtype == .bool {
@@ -222,7 +250,7 @@ public final class MultiheadAttention: Module {
         // One float mask [N or 1, H or 1, L, S] combining attnMask and keyPaddingMask.
         var mask: Tensor? = nil
         var attn = attnMask
-        if attn == nil && isCausal { attn = causalKeepMask(l, s, device: q.device).logicalNot() }
+        if attn == nil && isCausal { attn = causalBlockedMask(l, s, offset: 0, device: q.device) }
         if let a = attn {
             var m = a.dtype == .bool ? Tensor.zeros(a.shape, dtype: q.dtype, device: q.device).maskedFill(a, -.infinity) : a.to(q.dtype)
             if m.rank == 2 {
