@@ -5,10 +5,13 @@ import EmberNN
 
 /// Hyperparameters of a `GPT`.
 public struct GPTConfig: Equatable, Sendable {
+    /// Number of token ids (the embedding and head size).
     public var vocabSize: Int
     /// The longest context (nanoGPT's `block_size`): the number of position embeddings.
     public var contextLength: Int
+    /// Number of Transformer blocks.
     public var numLayers: Int
+    /// Attention heads per block.
     public var numHeads: Int
     /// Model width (`n_embd`); a multiple of `numHeads`.
     public var embedDim: Int
@@ -19,6 +22,7 @@ public struct GPTConfig: Equatable, Sendable {
     /// Share one tensor between `wte.weight` and `lm_head.weight`.
     public var tieWeights: Bool
 
+    /// Creates a configuration; the defaults are the char-LM benchmark model (4 layers, 4 heads, width 128).
     public init(vocabSize: Int, contextLength: Int, numLayers: Int = 4, numHeads: Int = 4, embedDim: Int = 128,
                 dropout: Double = 0, bias: Bool = true, tieWeights: Bool = true) {
         self.vocabSize = vocabSize
@@ -35,9 +39,12 @@ public struct GPTConfig: Equatable, Sendable {
 /// Keys and values of every layer for the tokens seen so far, for incremental decoding.
 /// Each entry is `[batch, heads, length, headDim]`.
 public final class KVCache {
+    /// Cached keys per layer (nil until the layer has run).
     public internal(set) var keys: [Tensor?]
+    /// Cached values per layer (nil until the layer has run).
     public internal(set) var values: [Tensor?]
 
+    /// An empty cache for a model with `numLayers` blocks.
     public init(numLayers: Int) {
         keys = Array(repeating: nil, count: numLayers)
         values = Array(repeating: nil, count: numLayers)
@@ -55,13 +62,20 @@ public final class KVCache {
 /// Multi-head causal self-attention with a fused query/key/value projection
 /// (`c_attn`: `Linear(E, 3E)`, then `c_proj`: `Linear(E, E)`), as nanoGPT.
 public final class CausalSelfAttention: Module {
+    /// Number of attention heads.
     public let numHeads: Int
+    /// Model width.
     public let embedDim: Int
+    /// Dropout on the attention weights (training only).
     public let dropoutP: Double
+    /// Fused query/key/value projection, `Linear(E, 3E)` (GPT-2's name).
     public let c_attn: Linear
+    /// Output projection (GPT-2's name).
     public let c_proj: Linear
+    /// Dropout on the block's residual branch.
     public let resid_dropout: Dropout
 
+    /// Creates the layer; `embedDim` must be divisible by `numHeads`.
     public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true) {
         precondition(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
                      "CausalSelfAttention: embedDim (\(embedDim)) must be divisible by numHeads (\(numHeads))")
@@ -115,11 +129,16 @@ public final class CausalSelfAttention: Module {
 
 /// The position-wise feed-forward part: `c_fc` (`E → 4E`), GELU, `c_proj` (`4E → E`), dropout.
 public final class GPTMLP: Module {
+    /// Expansion to 4× the width (GPT-2's name).
     public let c_fc: Linear
+    /// The activation (exact GELU).
     public let gelu: GELU
+    /// Output projection (GPT-2's name).
     public let c_proj: Linear
+    /// Dropout on the MLP output.
     public let dropout: Dropout
 
+    /// Creates the MLP for width `embedDim`.
     public init(embedDim: Int, dropout: Double = 0, bias: Bool = true) {
         c_fc = Linear(embedDim, 4 * embedDim, bias: bias)
         gelu = GELU()
@@ -133,11 +152,16 @@ public final class GPTMLP: Module {
 
 /// A pre-norm Transformer block: `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
 public final class GPTBlock: Module {
+    /// Norm before attention (pre-norm).
     public let ln_1: LayerNorm
+    /// Causal self-attention.
     public let attn: CausalSelfAttention
+    /// Norm before the MLP.
     public let ln_2: LayerNorm
+    /// The feed-forward part.
     public let mlp: GPTMLP
 
+    /// Creates a block from the model's configuration.
     public init(_ config: GPTConfig) {
         ln_1 = LayerNorm(config.embedDim, bias: config.bias)
         attn = CausalSelfAttention(embedDim: config.embedDim, numHeads: config.numHeads, dropout: config.dropout, bias: config.bias)
@@ -146,6 +170,7 @@ public final class GPTBlock: Module {
         super.init()
     }
 
+    /// Runs the block on `x` `[B, T, E]`, reading and extending `cache` at `layer` when given.
     public func forward(_ x: Tensor, cache: KVCache?, layer: Int) -> Tensor {
         let a = x + attn.forward(ln_1(x), cache: cache, layer: layer)
         return a + mlp(ln_2(a))
@@ -172,14 +197,22 @@ public final class GPTBlock: Module {
 /// let new = gpt.generate([0, 1, 2], maxNewTokens: 20, topK: 10) { print($0) }
 /// ```
 public final class GPT: Module {
+    /// The hyperparameters.
     public let config: GPTConfig
+    /// Token embeddings (tied to `lm_head` when `config.tieWeights`).
     public let wte: Embedding
+    /// Learned position embeddings, one per context position.
     public let wpe: Embedding
+    /// Dropout on the summed embeddings.
     public let drop: Dropout
+    /// The Transformer blocks (`h.0`, `h.1`, … in the state dict).
     public let h: [GPTBlock]
+    /// Final norm before the head.
     public let ln_f: LayerNorm
+    /// Projection to vocabulary logits (no bias).
     public let lm_head: Linear
 
+    /// Creates the model from `config`, with GPT-2's initialisation (normal 0.02; residual projections scaled by 1/√(2·layers)).
     public init(_ config: GPTConfig) {
         precondition(config.vocabSize > 0 && config.contextLength > 0 && config.numLayers >= 0,
                      "GPT: vocabSize and contextLength must be positive, got \(config.vocabSize) and \(config.contextLength)")

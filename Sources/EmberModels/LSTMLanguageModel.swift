@@ -13,12 +13,18 @@ import EmberNN
 /// let new = model.generate([0, 1], maxNewTokens: 20)
 /// ```
 public final class LSTMLanguageModel: Module {
+    /// Number of token ids.
     public let vocabSize: Int
+    /// Token embeddings.
     public let embedding: Embedding
+    /// The batch-first recurrent layers.
     public let lstm: LSTM
+    /// Dropout on the embeddings and the LSTM output (training only).
     public let dropout: Dropout
+    /// Projection from the hidden state to vocabulary logits.
     public let lm_head: Linear
 
+    /// Creates the model with PyTorch's default initialisation.
     public init(vocabSize: Int, embedDim: Int, hiddenSize: Int, numLayers: Int = 1, dropout: Double = 0) {
         precondition(vocabSize > 0, "LSTMLanguageModel: vocabSize must be positive, got \(vocabSize)")
         self.vocabSize = vocabSize
@@ -40,6 +46,7 @@ public final class LSTMLanguageModel: Module {
         return (batched ? logits : logits.squeeze(dim: 0), newState)
     }
 
+    /// Calls `forward(_:_:)`: `let (logits, state) = model(tokens, nil)`.
     public func callAsFunction(_ tokens: Tensor, _ state: (h: Tensor, c: Tensor)?) -> (logits: Tensor, state: (h: Tensor, c: Tensor)) {
         forward(tokens, state)
     }

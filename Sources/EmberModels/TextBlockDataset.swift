@@ -18,7 +18,9 @@ import EmberData
 public struct TextBlockDataset: Dataset, BatchTensorSource {
     /// The token stream.
     public let tokens: [Int64]
+    /// Tokens per input block.
     public let blockSize: Int
+    /// Tokens between the starts of consecutive blocks.
     public let stride: Int
 
     /// Blocks over `tokens` (1-D integer tensor).
@@ -49,6 +51,7 @@ public struct TextBlockDataset: Dataset, BatchTensorSource {
         return room < 0 ? 0 : room / stride + 1
     }
 
+    /// Block `index`: int64 inputs and the same tokens shifted by one as targets.
     public subscript(index: Int) -> (Tensor, Tensor) {
         precondition(index >= 0 && index < count, "TextBlockDataset: index \(index) out of range for \(count) blocks")
         let s = index * stride

@@ -61,15 +61,23 @@ func attentionCore(query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor?,
                          causalOffset: isCausal ? 0 : nil, factor: factor, needWeights: needWeights)
 }
 
+/// Whether attention over these operands runs a block of query rows at a time: no
+/// gradient recorded, no dropout, no weights asked for, and a score tensor of all heads
+/// larger than `attentionBlockBytes`.
+func runsInQueryBlocks(query: Tensor, key: Tensor, value: Tensor, dropoutP: Double, needWeights: Bool) -> Bool {
+    let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
+    let scoreBytes = query.shape.dropLast(2).reduce(1, *) * l * s * query.dtype.itemSize
+    let recording = GradMode.isEnabled && (query.requiresGrad || key.requiresGrad || value.requiresGrad)
+    return scoreBytes > attentionBlockBytes && !recording && !needWeights && dropoutP == 0 && l > 1
+}
+
 /// `softmax(Q·Kᵀ·factor + mask)·V` for query rows that start at absolute row
 /// `causalOffset` of a causal mask (nil: no causal mask).
 private func attentionRows(query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor?, dropoutP: Double,
                            causalOffset: Int?, factor: Double, needWeights: Bool) -> (output: Tensor, weights: Tensor) {
     let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
     let heads = query.shape.dropLast(2).reduce(1, *)
-    let scoreBytes = heads * l * s * query.dtype.itemSize
-    let recording = GradMode.isEnabled && (query.requiresGrad || key.requiresGrad || value.requiresGrad)
-    if scoreBytes > attentionBlockBytes && !recording && !needWeights && dropoutP == 0 && l > 1 {
+    if runsInQueryBlocks(query: query, key: key, value: value, dropoutP: dropoutP, needWeights: needWeights) {
         // Query blocks: each sees every key, so the rows are independent.
         let block = max(1, attentionBlockBytes / max(1, heads * s * query.dtype.itemSize))
         var outputs: [Tensor] = []
@@ -146,10 +154,15 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
 /// let (y, w) = mha(x, x, x)   // y [2, 5, 16], w [2, 5, 5] (averaged over heads)
 /// ```
 public final class MultiheadAttention: Module {
+    /// Embedding size `E` of the queries (and output).
     public let embedDim: Int
+    /// Feature size of the keys.
     public let kdim: Int
+    /// Feature size of the values.
     public let vdim: Int
+    /// Number of heads.
     public let numHeads: Int
+    /// Width of one head, `E / numHeads`.
     public let headDim: Int
     /// Dropout probability on the attention weights (training only).
     public let dropout: Double

@@ -24,6 +24,7 @@ open class Module: CustomStringConvertible {
     /// True in training mode (the default); `eval()` turns it off for dropout and batch norm.
     public private(set) var isTraining = true
 
+    /// Creates an empty module; subclasses declare their parameters and submodules as stored properties.
     public init() {}
 
     /// Computes the module's output. Subclasses with one input override this.
@@ -313,8 +314,11 @@ open class Module: CustomStringConvertible {
 public struct StateDictError: Error, CustomStringConvertible {
     /// A key whose tensor has the wrong shape.
     public struct Mismatch: Equatable {
+        /// The state-dict key.
         public let key: String
+        /// The shape the module has.
         public let expected: [Int]
+        /// The shape in the loaded state dict.
         public let found: [Int]
     }
     /// Keys the module has but the state dict lacks.
@@ -325,13 +329,17 @@ public struct StateDictError: Error, CustomStringConvertible {
     public let shapeMismatches: [Mismatch]
     /// A key whose tensor has a dtype that does not convert (e.g. int64 for float32).
     public struct DTypeMismatch: Equatable {
+        /// The state-dict key.
         public let key: String
+        /// The module's dtype.
         public let expected: DType
+        /// The loaded tensor's dtype, which does not convert.
         public let found: DType
     }
     /// Keys whose dtypes do not convert.
     public let dtypeMismatches: [DTypeMismatch]
 
+    /// Creates the error from its findings.
     public init(missingKeys: [String], unexpectedKeys: [String], shapeMismatches: [Mismatch], dtypeMismatches: [DTypeMismatch] = []) {
         self.missingKeys = missingKeys
         self.unexpectedKeys = unexpectedKeys
@@ -385,6 +393,7 @@ public final class Buffer {
         self.name = name
     }
 
+    /// The buffer tensor.
     public var wrappedValue: Tensor {
         get { value }
         set { value = newValue }

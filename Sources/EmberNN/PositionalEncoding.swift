@@ -27,9 +27,13 @@ public func sinusoidalPositionTable(maxLen: Int, dModel: Int, base: Double = 100
 /// let y = pos(Tensor.randn([2, 10, 32]))
 /// ```
 public final class SinusoidalPositionalEncoding: Module {
+    /// Embedding width.
     public let dModel: Int
+    /// The longest sequence supported.
     public let maxLen: Int
+    /// Inputs are `[N, L, E]` when true, `[L, N, E]` otherwise.
     public let batchFirst: Bool
+    /// Dropout applied after adding the encoding.
     public let dropout: Dropout
     @Buffer(persistent: false, name: "pe") public var pe = Tensor.zeros([0])
 
@@ -63,12 +67,16 @@ public final class SinusoidalPositionalEncoding: Module {
 /// let y = pos(Tensor.randn([2, 10, 32]))   // batch-first input
 /// ```
 public final class LearnedPositionalEmbedding: Module {
+    /// The longest sequence supported.
     public let maxLen: Int
+    /// Embedding width.
     public let dModel: Int
+    /// Inputs are `[N, L, E]` when true, `[L, N, E]` otherwise.
     public let batchFirst: Bool
     /// The learned table, `[maxLen, dModel]`.
     public var weight: Tensor
 
+    /// Creates the table of `maxLen` learned position vectors, normally initialised.
     public init(maxLen: Int, dModel: Int, batchFirst: Bool = true) {
         self.maxLen = maxLen
         self.dModel = dModel

@@ -33,19 +33,29 @@ public enum TransformerActivation {
 /// let y = layer(Tensor.randn([2, 10, 32]))   // [2, 10, 32]
 /// ```
 public final class TransformerEncoderLayer: Module {
+    /// Self-attention (PyTorch's name).
     public let self_attn: MultiheadAttention
+    /// Feed-forward expansion, `Linear(dModel, dimFeedforward)`.
     public let linear1: Linear
+    /// Dropout inside the feed-forward part.
     public let dropout: Dropout
+    /// Feed-forward projection back to `dModel`.
     public let linear2: Linear
+    /// Norm of the self-attention sub-block.
     public let norm1: LayerNorm
+    /// Norm of the second sub-block.
     public let norm2: LayerNorm
+    /// Dropout on the first residual branch.
     public let dropout1: Dropout
+    /// Dropout on the second residual branch.
     public let dropout2: Dropout
     /// Pre-norm when true.
     public let normFirst: Bool
+    /// The feed-forward activation.
     public let activation: TransformerActivation
     let config: (dModel: Int, nhead: Int, dimFeedforward: Int, dropout: Double, layerNormEps: Double, batchFirst: Bool, bias: Bool)
 
+    /// Creates the layer with PyTorch's defaults and initialisation.
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1,
                 activation: TransformerActivation = .relu, layerNormEps: Double = 1e-5, batchFirst: Bool = false,
                 normFirst: Bool = false, bias: Bool = true) {
@@ -110,22 +120,35 @@ public final class TransformerEncoderLayer: Module {
 /// let y = layer(Tensor.randn([2, 7, 32]), memory: Tensor.randn([2, 10, 32]))
 /// ```
 public final class TransformerDecoderLayer: Module {
+    /// Self-attention (PyTorch's name).
     public let self_attn: MultiheadAttention
+    /// Attention over the encoder memory (PyTorch's name).
     public let multihead_attn: MultiheadAttention
+    /// Feed-forward expansion, `Linear(dModel, dimFeedforward)`.
     public let linear1: Linear
+    /// Dropout inside the feed-forward part.
     public let dropout: Dropout
+    /// Feed-forward projection back to `dModel`.
     public let linear2: Linear
+    /// Norm of the self-attention sub-block.
     public let norm1: LayerNorm
+    /// Norm of the second sub-block.
     public let norm2: LayerNorm
+    /// Norm of the feed-forward sub-block.
     public let norm3: LayerNorm
+    /// Dropout on the first residual branch.
     public let dropout1: Dropout
+    /// Dropout on the second residual branch.
     public let dropout2: Dropout
+    /// Dropout on the third residual branch.
     public let dropout3: Dropout
     /// Pre-norm when true.
     public let normFirst: Bool
+    /// The feed-forward activation.
     public let activation: TransformerActivation
     let config: (dModel: Int, nhead: Int, dimFeedforward: Int, dropout: Double, layerNormEps: Double, batchFirst: Bool, bias: Bool)
 
+    /// Creates the layer with PyTorch's defaults and initialisation.
     public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1,
                 activation: TransformerActivation = .relu, layerNormEps: Double = 1e-5, batchFirst: Bool = false,
                 normFirst: Bool = false, bias: Bool = true) {
@@ -208,6 +231,7 @@ public final class TransformerEncoder: Module {
     public let layers: ModuleList
     /// The final normalisation, or nil.
     public let norm: Module?
+    /// Number of stacked layers.
     public let numLayers: Int
 
     /// Stacks `numLayers` independent copies of `encoderLayer` (same initial parameters).
@@ -238,6 +262,7 @@ public final class TransformerDecoder: Module {
     public let layers: ModuleList
     /// The final normalisation, or nil.
     public let norm: Module?
+    /// Number of stacked layers.
     public let numLayers: Int
 
     /// Stacks `numLayers` independent copies of `decoderLayer` (same initial parameters).
@@ -282,12 +307,16 @@ public final class TransformerDecoder: Module {
 /// print(norm)   // RMSNorm((64,), eps=None, elementwise_affine=True)
 /// ```
 public final class RMSNorm: Module {
+    /// The trailing shape normalised over.
     public let normalizedShape: [Int]
+    /// Added to the mean square; nil uses the dtype's machine epsilon (as PyTorch).
     public let eps: Double?
+    /// Whether the layer learns a per-element scale.
     public let elementwiseAffine: Bool
     /// The learnable scale γ of shape `normalizedShape`, or nil.
     public var weight: Tensor?
 
+    /// Creates the layer; the scale starts at ones.
     public init(normalizedShape: [Int], eps: Double? = nil, elementwiseAffine: Bool = true) {
         precondition(!normalizedShape.isEmpty && normalizedShape.allSatisfy { $0 > 0 },
                      "RMSNorm: normalizedShape must be non-empty and positive, got \(normalizedShape)")
@@ -298,6 +327,7 @@ public final class RMSNorm: Module {
         super.init()
     }
 
+    /// Creates the layer over one trailing dimension of size `normalizedShape`.
     public convenience init(_ normalizedShape: Int, eps: Double? = nil, elementwiseAffine: Bool = true) {
         self.init(normalizedShape: [normalizedShape], eps: eps, elementwiseAffine: elementwiseAffine)
     }

@@ -304,6 +304,8 @@ final class AttentionTests: XCTestCase {
         // Scores of 2 × 4 × 800 × 900 float32 (23 MB) pass the 16 MiB block threshold, so
         // without gradients the query rows are computed in blocks.
         let q = Tensor.randn([2, 4, 800, 16]), k = Tensor.randn([2, 4, 900, 16]), v = Tensor.randn([2, 4, 900, 8])
+        XCTAssertTrue(noGrad { runsInQueryBlocks(query: q, key: k, value: v, dropoutP: 0, needWeights: false) })
+        XCTAssertFalse(runsInQueryBlocks(query: q.requiresGrad(true), key: k, value: v, dropoutP: 0, needWeights: false))
         let keep = Tensor.rand([800, 900]).gt(0.2)
         let padding = Tensor.rand([2, 1, 1, 900]).gt(0.1)
         for (mask, causal) in [(nil, false), (nil, true), (keep, false), (padding, false)] as [(Tensor?, Bool)] {

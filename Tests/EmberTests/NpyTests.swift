@@ -270,27 +270,11 @@ final class NpyTests: XCTestCase {
 
     // MARK: NumPy round trip (optional)
 
-    /// A Python with NumPy: $EMBER_PYTHON, else the repository's .venv-ref (nil when neither works).
-    func pythonWithNumPy() -> String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["EMBER_PYTHON"], root.appendingPathComponent(".venv-ref/bin/python").path]
-        for case let python? in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            if (try? run(python, ["-c", "import numpy"]))?.status == 0 { return python }
-        }
-        return nil
-    }
+    /// A Python with NumPy (see `ReferencePython`), or nil.
+    func pythonWithNumPy() -> String? { ReferencePython.find(importing: ["numpy"])?.path }
 
     func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ReferencePython.run(URL(fileURLWithPath: executable), arguments)
     }
 
     func testNumPyReadsWhatEmberWritesAndBack() throws {

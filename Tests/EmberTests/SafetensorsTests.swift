@@ -60,35 +60,23 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testEmberFileReadsInTheReferenceImplementation() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = root.appendingPathComponent(".venv-ref/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw XCTSkip("no .venv-ref with the safetensors package (scripts/make_fixtures.sh creates it)")
+        guard let python = ReferencePython.find(importing: ["safetensors", "numpy"]) else {
+            throw XCTSkip("no reference Python with the safetensors package (bash scripts/make_test_venv.sh creates .venv-ref)")
         }
         let dir = try temporaryDirectory()
         let url = dir.appendingPathComponent("ember.safetensors")
         try Safetensors.save(["w": Tensor([1, 2, 3, 4, 5, 6] as [Float], shape: [2, 3]), "n": Tensor([5, -6])], to: url)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-c", """
+        let (status, output) = try ReferencePython.run(python, ["-c", """
             import sys
-            try:
-                from safetensors.numpy import load_file
-            except ImportError:
-                sys.exit(3)
+            from safetensors.numpy import load_file
             t = load_file(sys.argv[1])
             assert t["w"].dtype.str == "<f4" and t["w"].shape == (2, 3), t["w"]
             assert t["w"].tolist() == [[1, 2, 3], [4, 5, 6]]
             assert t["n"].dtype.str == "<i8" and t["n"].tolist() == [5, -6]
             print("ok")
-            """, url.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus == 3 { throw XCTSkip("the safetensors package is not installed in .venv-ref") }
-        XCTAssertEqual(process.terminationStatus, 0)
-        XCTAssertEqual(String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8), "ok\n")
+            """, url.path])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertEqual(output, "ok\n")
     }
 
     private func assertRejects(_ bytes: Data, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -278,24 +278,10 @@ final class TorchCheckpointTests: XCTestCase {
 
     // MARK: - Real torch (optional)
 
-    private var referencePython: URL? {
-        var dir = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { dir.deleteLastPathComponent() }
-        let python = dir.appendingPathComponent(".venv-ref/bin/python")
-        return FileManager.default.isExecutableFile(atPath: python.path) ? python : nil
-    }
+    private var referencePython: URL? { ReferencePython.find() }
 
     private func runPython(_ python: URL, _ script: String, _ args: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-c", script] + args
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ReferencePython.run(python, ["-c", script] + args)
     }
 
     func testTorchReadsEmberFilesAndEmberReadsTorchFiles() throws {

@@ -39,6 +39,7 @@ public protocol CustomFunction {
 }
 
 extension CustomFunction {
+    /// The node name shown by `gradFn` (the type name followed by "Backward", as PyTorch).
     public static var name: String { "\(Self.self)Backward" }
 
     /// Runs the function and records it for autograd when any input requires grad.

@@ -42,6 +42,7 @@ public struct NpzError: Error, CustomStringConvertible, LocalizedError, Equatabl
     /// What is wrong, in words.
     public let detail: String
 
+    /// Creates the error for `path` (and `entry`, when the problem is inside one).
     public init(_ kind: Kind, path: String, entry: String? = nil, _ detail: String) {
         self.kind = kind; self.path = path; self.entry = entry; self.detail = detail
     }
@@ -49,6 +50,7 @@ public struct NpzError: Error, CustomStringConvertible, LocalizedError, Equatabl
     public var description: String {
         entry.map { "\(path): entry '\($0)': \(detail)" } ?? "\(path): \(detail)"
     }
+    /// The message, for `LocalizedError`.
     public var errorDescription: String? { description }
 }
 

@@ -46,6 +46,7 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, LocalizedErr
         /// Writing failed; an existing file is left untouched.
         case writeFailed
     }
+    /// What went wrong.
     public let kind: Kind
     /// The checkpoint file.
     public let path: String
@@ -54,12 +55,14 @@ public struct TorchCheckpointError: Error, CustomStringConvertible, LocalizedErr
     /// What is wrong, in words.
     public let detail: String
 
+    /// Creates the error for `path` (and `entry`, when the problem is inside one).
     public init(_ kind: Kind, path: String, entry: String? = nil, _ detail: String) {
         self.kind = kind; self.path = path; self.entry = entry; self.detail = detail
     }
     public var description: String {
         entry.map { "\(path): entry '\($0)': \(detail)" } ?? "\(path): \(detail)"
     }
+    /// The message, for `LocalizedError`.
     public var errorDescription: String? { description }
 }
 

@@ -50,6 +50,7 @@ public struct ZipArchiveError: Error, CustomStringConvertible, LocalizedError, E
     /// What is wrong, in words.
     public let reason: String
 
+    /// Creates the error for `path` (and `entry`, when the problem is inside one).
     public init(_ kind: Kind, path: String, entry: String? = nil, _ reason: String) {
         self.kind = kind; self.path = path; self.entry = entry; self.reason = reason
     }
@@ -57,6 +58,7 @@ public struct ZipArchiveError: Error, CustomStringConvertible, LocalizedError, E
     public var description: String {
         entry.map { "\(path): entry '\($0)': \(reason)" } ?? "\(path): \(reason)"
     }
+    /// The message, for `LocalizedError`.
     public var errorDescription: String? { description }
 }
 
@@ -399,6 +401,7 @@ public struct ZipWriter {
     /// Sizes and offsets at or above this go into ZIP64 fields (tests lower it).
     let zip64Threshold: UInt64
 
+    /// A writer whose stored entries start at multiples of `alignment` bytes (for memory-mapping).
     public init(alignment: Int = 64) { self.init(alignment: alignment, zip64Threshold: 0xFFFF_FFFF) }
 
     init(alignment: Int, zip64Threshold: UInt64) {
