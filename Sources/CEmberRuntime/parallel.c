@@ -8,9 +8,11 @@ extern int omp_get_thread_num(void);
 extern int omp_get_num_threads(void);
 extern int omp_get_max_threads(void);
 extern void omp_set_num_threads(int);
+extern int omp_in_parallel(void);
 
 int ember_omp_max_threads(void) { return omp_get_max_threads(); }
 void ember_omp_set_max_threads(int threads) { omp_set_num_threads(threads); }
+int ember_omp_in_parallel(void) { return omp_in_parallel(); }
 
 struct ember_job {
     ember_chunk_fn fn;

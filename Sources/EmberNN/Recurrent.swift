@@ -391,9 +391,18 @@ public class RecurrentBase: Module, CustomReflectable {
             for dir in 0..<directions {
                 let index = layer * directions + dir
                 let (wIH, wHH, bIH, bHH) = weights(layer: layer, direction: dir)
-                let projected = x.linear(weight: wIH, bias: bIH).unbind(dim: 0)
                 var h = hs?[index] ?? zeros
                 var c = cs?[index] ?? zeros
+                if case .lstm = kind, masks == nil, x.dtype == .float32 || x.dtype == .float64 {
+                    // The whole layer in one fused op (one autograd node, see `lstmLayer`).
+                    let layer = lstmLayer(projected: x.linear(weight: wIH, bias: bIH), hidden: h, cell: c,
+                                          weightHH: wHH, biasHH: bHH, reverse: dir == 1)
+                    outputs.append(layer.output)
+                    finalH.append(layer.hidden)
+                    finalC.append(layer.cell)
+                    continue
+                }
+                let projected = x.linear(weight: wIH, bias: bIH).unbind(dim: 0)
                 var out = [Tensor?](repeating: nil, count: steps)
                 for t in (dir == 0 ? Array(0..<steps) : Array((0..<steps).reversed())) {
                     var newH: Tensor, newC: Tensor? = nil

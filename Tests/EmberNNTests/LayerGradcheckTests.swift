@@ -2,7 +2,7 @@
 // linear, bilinear, batchNorm (training and evaluation), layerNorm, groupNorm, embedding,
 // dropout and dropout2d.
 import XCTest
-import Ember
+@testable import Ember
 @testable import EmberNN
 
 final class LayerGradcheckTests: XCTestCase {
@@ -65,6 +65,56 @@ final class LayerGradcheckTests: XCTestCase {
         let fused = grad(of: [(h * weights + c).sum()], with: [gates, cell])
         let composite = grad(of: [(h2 * weights + c2).sum()], with: [gates, cell])
         XCTAssertTrue(fused[0]!.allclose(composite[0]!, atol: 1e-5) && fused[1]!.allclose(composite[1]!, atol: 1e-5))
+    }
+
+    func testFusedLSTMLayerGradients() {
+        // All five inputs, both directions, outputs and final states together; scaled down
+        // so the gates stay away from saturation.
+        for reverse in [false, true] {
+            check("lstmLayer reverse=\(reverse)",
+                  [leaf([3, 2, 8], scale: 0.5), leaf([2, 2], scale: 0.5), leaf([2, 2], scale: 0.5),
+                   leaf([8, 2], scale: 0.5), leaf([8], scale: 0.5)]) {
+                let (out, h, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: $0[4],
+                                            reverse: reverse)
+                return Tensor.cat([out.reshape([-1]), h.reshape([-1]) * 2, c.reshape([-1]) * 3], dim: 0)
+            }
+        }
+        check("lstmLayer without bias, one step", [leaf([1, 3, 4]), leaf([3, 1]), leaf([3, 1]), leaf([4, 1])]) {
+            let (out, _, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: nil)
+            return out + c
+        }
+        // Second derivatives go through the recorded (createGraph) backward pass.
+        let second = gradgradcheck({
+            let (out, h, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: $0[4], reverse: true)
+            return out.sum(dim: 0) + h * c
+        }, inputs: [leaf([3, 2, 8], scale: 0.5), leaf([2, 2], scale: 0.5), leaf([2, 2], scale: 0.5),
+                    leaf([8, 2], scale: 0.5), leaf([8], scale: 0.5)])
+        XCTAssertTrue(second.passed, "lstmLayer gradgradcheck: \(second.message)")
+    }
+
+    func testFusedLSTMLayerMatchesStepByStep() {
+        // float32, sizes like a real layer (odd width, strided projected input).
+        for reverse in [false, true] {
+            let (steps, batch, width) = (7, 5, 19)
+            let base = Tensor.randn([batch, steps, 4 * width])
+            let inputs = [base, Tensor.randn([batch, width]), Tensor.randn([batch, width]),
+                          Tensor.randn([4 * width, width]) * 0.3, Tensor.randn([4 * width])].map { $0.requiresGrad(true) }
+            func run(_ fused: Bool) -> (Tensor, [Tensor?]) {
+                let projected = inputs[0].transpose(0, 1)   // [T, B, 4H], not contiguous
+                let layer = fused
+                    ? lstmLayer(projected: projected, hidden: inputs[1], cell: inputs[2], weightHH: inputs[3], biasHH: inputs[4], reverse: reverse)
+                    : lstmLayerStepByStep(projected: projected, hidden: inputs[1], cell: inputs[2], weightHH: inputs[3],
+                                          biasHH: inputs[4], reverse: reverse)
+                let value = Tensor.cat([layer.output.reshape([-1]), layer.hidden.reshape([-1]), layer.cell.reshape([-1])], dim: 0)
+                let weights = Tensor.linspace(-1, 1, steps: value.count)
+                return (value, grad(of: [(value * weights).sum()], with: inputs))
+            }
+            let (fused, fusedGradients) = run(true), (reference, referenceGradients) = run(false)
+            XCTAssertTrue(fused.allclose(reference, atol: 1e-5), "outputs, reverse=\(reverse)")
+            for (i, (a, b)) in zip(fusedGradients, referenceGradients).enumerated() {
+                XCTAssertTrue(a!.allclose(b!, rtol: 1e-4, atol: 1e-4), "gradient \(i), reverse=\(reverse): max diff \((a! - b!).abs().max().item(Float.self))")
+            }
+        }
     }
 
     func testLayerNormGradients() {

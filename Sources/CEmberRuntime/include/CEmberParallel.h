@@ -15,5 +15,8 @@ void ember_parallel_for(long chunks, unsigned threads, ember_chunk_fn fn, void *
 int ember_omp_max_threads(void);
 /// Sets that number for this thread; `omp_set_num_threads`.
 void ember_omp_set_max_threads(int threads);
+/// Nonzero inside an OpenMP parallel region (where oneDNN runs single-threaded);
+/// `omp_in_parallel`.
+int ember_omp_in_parallel(void);
 
 #endif

@@ -20,6 +20,8 @@ public enum BackwardRule {
     case softmax(dim: Int), logSoftmax(dim: Int)
     /// The fused LSTM cell update (`lstmCellUpdate`): gates and previous cell to [h' | c'].
     case lstmCell
+    /// A whole LSTM layer over a sequence (`lstmLayer`), run backward in time when `reverse`.
+    case lstmLayer(reverse: Bool)
     /// Standardisation over the last `count` dimensions (`normalizeLastDims`, the core of layer norm).
     case normalizeLastDims(count: Int, eps: Double)
     // Copies and views
@@ -105,6 +107,7 @@ public enum BackwardRule {
         case .logSoftmax: return "LogSoftmaxBackward0"
         case .normalizeLastDims: return "NativeLayerNormBackward0"
         case .lstmCell: return "FusedLSTMCellBackward0"
+        case .lstmLayer: return "FusedLSTMLayerBackward0"
         case .toDType: return "ToCopyBackward0"
         case .toDevice: return "ToCopyBackward0"
         case .identity(let name): return name

@@ -110,7 +110,6 @@ enum Derivatives {
             return [out * (g - (g * out).sum(dim: dim, keepDim: true))]
         case .lstmCell:
             let gates = s[0], cell = s[1], activations = s[2]
-            let h = cell.shape[1]
             if !GradMode.isEnabled {
                 // One fused pass when the backward pass itself is not recorded.
                 let grad = g.to(activations.dtype).contiguous()
@@ -121,14 +120,24 @@ enum Derivatives {
                 return [gatesGradient, cellGradient]
             }
             // Recorded (createGraph): the same formulas in differentiable ops of the inputs.
-            let parts = gates.chunk(4, dim: 1)
-            let i = sigmoid(parts[0]), f = sigmoid(parts[1]), cg = tanh(parts[2]), o = sigmoid(parts[3])
-            let t = tanh(f * cell + i * cg)
-            let dh = g.narrow(dim: 1, start: 0, length: h)
-            let dc = g.narrow(dim: 1, start: h, length: h) + dh * o * (1 - t * t)
-            let gatesGradient = Tensor.cat([dc * cg * i * (1 - i), dc * cell * f * (1 - f),
-                                            dc * i * (1 - cg * cg), dh * t * o * (1 - o)], dim: 1)
-            return [gatesGradient, dc * f]
+            let (gatesGradient, cellGradient) = lstmCellGradients(gates: gates, cell: cell, grad: g)
+            return [gatesGradient, cellGradient]
+        case .lstmLayer(let reverse):
+            let (projected, hidden, cell, weight) = (s[0], s[1], s[2], s[3])
+            let hasBias = node.inputs.count == 5
+            let bias = hasBias ? s[4] : nil
+            let (activations, states) = (s[s.count - 2], s[s.count - 1])
+            if !GradMode.isEnabled {
+                // One pass over the steps when the backward pass itself is not recorded.
+                let kernel = LSTMLayerKernel(projected: projected, hidden: hidden, cell: cell, weightHH: weight, reverse: reverse)
+                let gradients = kernel.backward(g.to(projected.dtype), states: states, activations: activations,
+                                                needs: { $0 < node.inputs.count && node.needsGradient($0) })
+                return Array(gradients.prefix(node.inputs.count))
+            }
+            // Recorded (createGraph): backpropagation through time in differentiable ops of
+            // the inputs, on the layer recomputed step by step.
+            return lstmLayerGradients(projected: projected, hidden: hidden, cell: cell, weight: weight, bias: bias,
+                                      reverse: reverse, grad: g)
         case .normalizeLastDims(let count, let eps):
             let x = s[0], mean = s[1], rstd = s[2]
             let columns = x.shape.suffix(count).reduce(1, *)
@@ -321,5 +330,55 @@ enum Derivatives {
             db = r
         }
         return [da, db]
+    }
+}
+
+extension Derivatives {
+    /// The gradients of `lstmCellUpdate` with respect to its gates `[B, 4H]` and previous cell
+    /// `[B, H]`, for the gradient `grad` `[B, 2H]` of `[h' | c']`, in differentiable ops.
+    static func lstmCellGradients(gates: Tensor, cell: Tensor, grad g: Tensor) -> (gates: Tensor, cell: Tensor) {
+        let h = cell.shape[1]
+        let parts = gates.chunk(4, dim: 1)
+        let i = sigmoid(parts[0]), f = sigmoid(parts[1]), cg = tanh(parts[2]), o = sigmoid(parts[3])
+        let t = tanh(f * cell + i * cg)
+        let dh = g.narrow(dim: 1, start: 0, length: h)
+        let dc = g.narrow(dim: 1, start: h, length: h) + dh * o * (1 - t * t)
+        let gatesGradient = Tensor.cat([dc * cg * i * (1 - i), dc * cell * f * (1 - f),
+                                        dc * i * (1 - cg * cg), dh * t * o * (1 - o)], dim: 1)
+        return (gatesGradient, dc * f)
+    }
+
+    /// The gradients of `lstmLayer` (projected, h₀, c₀, W_hh and, with a bias, b_hh) for the
+    /// gradient `grad` `[T, B, 2H]` of its states, in differentiable ops of the inputs.
+    static func lstmLayerGradients(projected: Tensor, hidden: Tensor, cell: Tensor, weight: Tensor, bias: Tensor?,
+                                   reverse: Bool, grad g: Tensor) -> [Tensor?] {
+        let steps = projected.shape[0], width = hidden.shape[1]
+        let order = reverse ? Array((0..<steps).reversed()) : Array(0..<steps)
+        // The forward pass again, keeping each step's gates and entering states.
+        var (h, c) = (hidden, cell)
+        var gates = [Tensor?](repeating: nil, count: steps)
+        var hiddenBefore = gates, cellBefore = gates
+        for t in order {
+            hiddenBefore[t] = h
+            cellBefore[t] = c
+            gates[t] = projected.select(dim: 0, index: t) + h.linear(weight: weight, bias: bias)
+            (h, c) = lstmCellUpdate(gates: gates[t]!, cell: c)
+        }
+        var dh = Tensor.zerosLike(hidden), dc = Tensor.zerosLike(cell)
+        var gatesGradients = [Tensor?](repeating: nil, count: steps)
+        var weightGradient: Tensor? = nil
+        for t in order.reversed() {
+            let stepGrad = g.select(dim: 0, index: t)
+            let incoming = Tensor.cat([stepGrad.narrow(dim: 1, start: 0, length: width) + dh,
+                                       stepGrad.narrow(dim: 1, start: width, length: width) + dc], dim: 1)
+            let (gatesGradient, cellGradient) = lstmCellGradients(gates: gates[t]!, cell: cellBefore[t]!, grad: incoming)
+            gatesGradients[t] = gatesGradient
+            dh = gatesGradient.matmul(weight)
+            dc = cellGradient
+            let term = gatesGradient.t().matmul(hiddenBefore[t]!)
+            weightGradient = weightGradient.map { $0 + term } ?? term
+        }
+        let projectedGradient = Tensor.stack(gatesGradients.map { $0! }, dim: 0)
+        return [projectedGradient, dh, dc, weightGradient] + (bias == nil ? [] : [projectedGradient.sum(dims: [0, 1])])
     }
 }

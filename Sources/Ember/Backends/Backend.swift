@@ -157,6 +157,9 @@ public protocol Backend: AnyObject {
     /// Batched matrix product `out[i] = a[i] · b[i]`; `out` is contiguous and holds
     /// `a.count` matrices of `a.rows × b.columns` (whatever its shape).
     func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor)
+    /// `matmul` followed by adding `bias` (`[b.columns]`, any strides) to every row, in one
+    /// pass where the device can (a linear layer's forward).
+    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor)
     /// Running sum or product along `dim`.
     func cumulative(_ op: CumulativeOp, _ x: Tensor, dim: Int, into out: Tensor)
     /// Sorts along `dim` (stable), writing values and int64 indices.
@@ -209,4 +212,12 @@ public protocol Backend: AnyObject {
     func avgPool(_ input: Tensor, geometry: PoolingGeometry, into out: Tensor)
     /// The gradient of `avgPool`: `gradInput` (the input's shape) is overwritten.
     func avgPoolBackward(_ gradOutput: Tensor, geometry: PoolingGeometry, into gradInput: Tensor)
+}
+
+extension Backend {
+    /// The product, then the bias in a second pass (for devices without a fused form).
+    public func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor) {
+        matmul(a, b, into: out)
+        if let bias { binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+    }
 }

@@ -28,8 +28,6 @@ extension Tensor {
         for t in tensors {
             let size = t.shape[d]
             if size > 0 {
-                var strides = out.strides
-                _ = strides
                 let target = out.rawView(t.shape, out.strides).offsetBy(start * out.strides[d])
                 first.device.backend.copy(t, into: target)
             }

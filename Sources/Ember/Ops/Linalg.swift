@@ -42,8 +42,7 @@ extension Tensor {
                                 columns: outFeatures, columnStride: weight.strides[0])
         }
         let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [outFeatures], dtype: dtype, device: device)
-        device.backend.matmul(left, right, into: out)
-        if let bias { device.backend.binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+        device.backend.linear(left, right, bias: bias, into: out)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         if shouldRecord(inputs) { record(out, .linear, inputs: inputs, saved: [self, weight]) }
         return out

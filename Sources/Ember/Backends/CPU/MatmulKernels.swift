@@ -1,19 +1,30 @@
-// Matrix products on the CPU: oneDNN's sgemm for float32, a Swift loop for other dtypes
-// and for products too small to be worth a library call.
+// Matrix products on the CPU: for float32, oneDNN's matmul primitive (products with a
+// transposed operand, optionally adding a bias) or its sgemm (the rest); a Swift loop for
+// other dtypes and for products too small to be worth a library call.
 import CDNNL
 import CEmberRuntime
 
 extension CPUBackend {
     func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
+        linear(a, b, bias: nil, into: out)
+    }
+
+    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor) {
         let m = a.rows, n = b.columns, k = a.columns
         if out.count == 0 { return }
-        if k == 0 { fill(out, with: 0); return }
+        if k == 0 {
+            fill(out, with: 0)
+            if let bias { binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+            return
+        }
+        var biasPending = bias
+        defer { if let bias = biasPending { binary(.add, out, bias.broadcastView(to: out.shape), into: out) } }
         switch a.tensor.dtype {
         case .float32:
             if m * n * k <= 4096 {
                 loopMatmul(a, b, out, Float.self)
-            } else {
-                sgemmBatched(a, b, out)
+            } else if sgemmBatched(a, b, out, bias: bias) {
+                biasPending = nil
             }
         case .float64: loopMatmul(a, b, out, Double.self)
         case .int64: loopMatmul(a, b, out, Int64.self)
@@ -46,7 +57,8 @@ extension CPUBackend {
                            rows: x.rows, rowStride: x.columns, columns: x.columns, columnStride: 1)
     }
 
-    private func sgemmBatched(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor) {
+    /// Float32 products through oneDNN. Returns whether `bias` was added too.
+    private func sgemmBatched(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor, bias: Tensor?) -> Bool {
         let m = a.rows, n = b.columns, k = a.columns
         var a = a, b = b
         var layoutA = gemmLayout(a)
@@ -63,6 +75,25 @@ extension CPUBackend {
         let (transA, transB) = (layoutA!.transposed, layoutB!.transposed)
         let (leadA, leadB) = (layoutA!.leading, layoutB!.leading)
         let (strideA, strideB) = (a.batchStride, b.batchStride)
+        // A transposed operand: oneDNN's matmul primitive (measured up to 1.8× faster than
+        // sgemm for [32 × 256]·[1024 × 256]ᵗ and 1.2× for [640 × 1536]·[384 × 1536]ᵗ, on a par
+        // for plain layouts, where sgemm stays), adding the bias as it goes.
+        let usePrimitive = (transA || transB) && a.count * m * n * k > 1 << 18
+            && !(a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20)
+        if usePrimitive {
+            let fusedBias = bias.flatMap { $0.count == n && ($0.rank == 1 ? $0.strides[0] == 1 : $0.isContiguous) ? $0 : nil }
+            let problem = MatmulProblem(m: m, n: n, k: k,
+                                        aRowStride: transA ? 1 : leadA, aColumnStride: transA ? leadA : 1,
+                                        bRowStride: transB ? 1 : leadB, bColumnStride: transB ? leadB : 1,
+                                        hasBias: fusedBias != nil, threads: DNNLMatmuls.currentThreads)
+            let biasPointer = fusedBias.map { UnsafeRawPointer($0.pointer(Float.self)) }
+            var ran = true
+            for index in 0..<a.count where ran {
+                ran = DNNLMatmuls.shared.run(problem, a: pa + index * strideA, b: pb + index * strideB,
+                                             bias: biasPointer, c: pc + index * m * n)
+            }
+            if ran { return fusedBias != nil }
+        }
         func gemm(_ index: Int) {
             let status = dnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")),
                                     Int64(m), Int64(n), Int64(k), 1,
@@ -84,6 +115,7 @@ extension CPUBackend {
         } else {
             for index in 0..<a.count { gemm(index) }
         }
+        return false
     }
 
     /// `out[i] = a[i] · b[i]` with an i-k-j loop whose inner loop runs along rows of `b`
