@@ -119,11 +119,12 @@ enum BertActivation {
         }
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// The same activation as a linear layer's fused epilogue.
+    var linearActivation: LinearActivation {
         switch self {
-        case .gelu: return Ember.gelu(x)
-        case .geluTanh: return Ember.gelu(x, approximate: .tanh)
-        case .relu: return Ember.relu(x)
+        case .gelu: return .gelu
+        case .geluTanh: return .geluTanh
+        case .relu: return .relu
         }
     }
 }
@@ -279,11 +280,20 @@ public final class BertSelfAttention: Module {
     /// `softmax(QKᵀ/√d + mask)·V` per head for `x` `[B, T, H]`; `mask` is additive,
     /// broadcastable to `[B, heads, T, T]`. Returns `[B, T, H]`.
     public func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
-        let b = x.shape[0], t = x.shape[1]
-        func heads(_ m: Tensor) -> Tensor { m.reshape([b, t, numHeads, headDim]).transpose(1, 2) }
+        forward(x, mask: mask, layout: nil)
+    }
+
+    /// With a `layout`, `x` holds the real tokens only (`[N, H]`); the projections run on
+    /// them and only the attention itself on the padded batch.
+    func forward(_ x: Tensor, mask: Tensor?, layout: PaddingLayout?) -> Tensor {
+        let b = layout?.batch ?? x.shape[0], t = layout?.length ?? x.shape[1]
+        func heads(_ m: Tensor) -> Tensor {
+            (layout?.pad(m) ?? m).reshape([b, t, numHeads, headDim]).transpose(1, 2)
+        }
         let context = scaledDotProductAttention(query: heads(query(x)), key: heads(key(x)), value: heads(value(x)),
                                                 attnMask: mask, dropoutP: isTraining ? dropoutP : 0)
-        return context.transpose(1, 2).reshape([b, t, numHeads * headDim])
+        let merged = context.transpose(1, 2).reshape([b, t, numHeads * headDim])
+        return layout?.pack(merged) ?? merged
     }
 
     public override func forward(_ input: Tensor) -> Tensor { forward(input, mask: nil) }
@@ -330,7 +340,12 @@ public final class BertAttention: Module, CustomReflectable {
 
     /// `output(self(x, mask), residual: x)`.
     public func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
-        output.forward(selfAttention.forward(x, mask: mask), residual: x)
+        forward(x, mask: mask, layout: nil)
+    }
+
+    /// With a `layout`, `x` holds the real tokens only (`[N, H]`).
+    func forward(_ x: Tensor, mask: Tensor?, layout: PaddingLayout?) -> Tensor {
+        output.forward(selfAttention.forward(x, mask: mask, layout: layout), residual: x)
     }
 
     public override func forward(_ input: Tensor) -> Tensor { forward(input, mask: nil) }
@@ -354,7 +369,7 @@ public final class BertIntermediate: Module {
         super.init()
     }
 
-    public override func forward(_ input: Tensor) -> Tensor { activation(dense(input)) }
+    public override func forward(_ input: Tensor) -> Tensor { dense.forward(input, activation: activation.linearActivation) }
 }
 
 /// One encoder layer: attention, then the feed-forward block (`encoder.layer.N.*`).
@@ -375,7 +390,13 @@ public final class BertLayer: Module {
 
     /// The layer's output for `x` `[B, T, H]` with an additive attention mask.
     public func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
-        let attended = attention.forward(x, mask: mask)
+        forward(x, mask: mask, layout: nil)
+    }
+
+    /// With a `layout`, `x` holds the real tokens only (`[N, H]`): everything but the
+    /// attention itself runs on them alone.
+    func forward(_ x: Tensor, mask: Tensor?, layout: PaddingLayout?) -> Tensor {
+        let attended = attention.forward(x, mask: mask, layout: layout)
         return output.forward(intermediate(attended), residual: attended)
     }
 
@@ -395,6 +416,12 @@ public final class BertEncoder: Module {
     /// Runs every layer.
     public func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
         layer.reduce(x) { $1.forward($0, mask: mask) }
+    }
+
+    /// Runs every layer on the real tokens of `x` `[B, T, H]` only (see `PaddingLayout`);
+    /// padded rows of the result are zero.
+    func forward(_ x: Tensor, mask: Tensor, layout: PaddingLayout) -> Tensor {
+        layout.pad(layer.reduce(layout.pack(x)) { $1.forward($0, mask: mask, layout: layout) })
     }
 
     public override func forward(_ input: Tensor) -> Tensor { forward(input, mask: nil) }
@@ -515,24 +542,30 @@ public final class BertModel: Module {
     ///   - attentionMask: `[B, T]`, nonzero (or true) on real tokens, 0 on padding; nil
     ///     attends everywhere.
     ///   - tokenTypeIDs: segment ids `[B, T]`; nil means all 0.
+    ///   - skipPadding: run the per-token layers (projections, feed-forward, layer norms:
+    ///     most of the time) on the real tokens only, as PyTorch's Transformer fast path
+    ///     does; the real tokens' states are the same, and the padded rows of the result are
+    ///     zero instead of the values Hugging Face computes there (which no real token
+    ///     depends on). Without a mask there is no padding and this changes nothing.
     ///
     /// ```swift
     /// let states = bert.forward(inputIDs: ids, attentionMask: mask)   // [B, T, 384]
     /// ```
-    public func forward(inputIDs: Tensor, attentionMask: Tensor? = nil, tokenTypeIDs: Tensor? = nil) -> Tensor {
+    public func forward(inputIDs: Tensor, attentionMask: Tensor? = nil, tokenTypeIDs: Tensor? = nil,
+                        skipPadding: Bool = false) -> Tensor {
         let x = embeddings.forward(inputIDs: inputIDs, tokenTypeIDs: tokenTypeIDs)
-        var additive: Tensor? = nil
-        if let attentionMask {
-            precondition(attentionMask.shape == inputIDs.shape,
-                         "BertModel: attention mask \(attentionMask.shape) must match input ids \(inputIDs.shape)")
-            additive = Self.additiveMask(attentionMask, dtype: x.dtype)
-        }
+        guard let attentionMask else { return encoder.forward(x, mask: nil) }
+        precondition(attentionMask.shape == inputIDs.shape,
+                     "BertModel: attention mask \(attentionMask.shape) must match input ids \(inputIDs.shape)")
+        let additive = Self.additiveMask(attentionMask, dtype: x.dtype)
+        if skipPadding { return encoder.forward(x, mask: additive, layout: PaddingLayout(mask: attentionMask)) }
         return encoder.forward(x, mask: additive)
     }
 
-    /// Calls `forward(inputIDs:attentionMask:tokenTypeIDs:)`.
-    public func callAsFunction(inputIDs: Tensor, attentionMask: Tensor? = nil, tokenTypeIDs: Tensor? = nil) -> Tensor {
-        forward(inputIDs: inputIDs, attentionMask: attentionMask, tokenTypeIDs: tokenTypeIDs)
+    /// Calls `forward(inputIDs:attentionMask:tokenTypeIDs:skipPadding:)`.
+    public func callAsFunction(inputIDs: Tensor, attentionMask: Tensor? = nil, tokenTypeIDs: Tensor? = nil,
+                               skipPadding: Bool = false) -> Tensor {
+        forward(inputIDs: inputIDs, attentionMask: attentionMask, tokenTypeIDs: tokenTypeIDs, skipPadding: skipPadding)
     }
 
     public override func forward(_ input: Tensor) -> Tensor { forward(inputIDs: input) }

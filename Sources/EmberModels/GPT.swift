@@ -147,7 +147,11 @@ public final class GPTMLP: Module {
         super.init()
     }
 
-    public override func forward(_ input: Tensor) -> Tensor { dropout(c_proj(gelu(c_fc(input)))) }
+    public override func forward(_ input: Tensor) -> Tensor {
+        // The GELU is applied as c_fc writes its output when nothing is recorded.
+        let hidden = c_fc.forward(input, activation: gelu.approximate == .tanh ? .geluTanh : .gelu)
+        return dropout(c_proj(hidden))
+    }
 }
 
 /// A pre-norm Transformer block: `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.

@@ -186,7 +186,8 @@ public final class SentenceEmbedder {
         let batch = TokenBatch(sequences: sequences, paddingID: tokenizer.paddingID)
         // Without padding the mask changes nothing, so it is left out.
         let padded = Set(batch.lengths).count > 1
-        let states = model(inputIDs: batch.inputIDs, attentionMask: padded ? batch.attentionMask : nil)
+        // Padded batches run their per-token layers on the real tokens only.
+        let states = model(inputIDs: batch.inputIDs, attentionMask: padded ? batch.attentionMask : nil, skipPadding: true)
         var vectors = pooling(states, attentionMask: batch.attentionMask)
         if normalizesEmbeddings {
             // torch.nn.functional.normalize: x / max(‖x‖₂, 1e-12).

@@ -127,6 +127,19 @@ public final class Linear: Module {
 
     public override func forward(_ input: Tensor) -> Tensor { linear(input, weight: weight, bias: bias) }
 
+    /// The layer followed by `activation`; without autograd recording (inference) the
+    /// activation is applied as the product is written, in one pass.
+    ///
+    /// ```swift
+    /// let fc = Linear(128, 512)
+    /// let hidden = fc.forward(Tensor.randn([64, 128]), activation: .gelu)   // gelu(fc(x))
+    /// ```
+    public func forward(_ input: Tensor, activation: LinearActivation) -> Tensor {
+        precondition(input.rank >= 1 && input.shape[input.rank - 1] == weight.shape[1],
+                     "Linear: input of shape \(input.shape) has \(input.shape.last ?? 0) features, the layer expects \(weight.shape[1])")
+        return input.linear(weight: weight, bias: bias, activation: activation)
+    }
+
     public override func replaceParameter(_ name: String, with tensor: Tensor) {
         switch name {
         case "weight": weight = tensor

@@ -221,6 +221,27 @@ final class MiniLMTests: XCTestCase {
         XCTAssertGreaterThan(maxAbsDifference(unmasked[0, 0..<3].contiguous().asArray(Float.self), alone[0].contiguous().asArray(Float.self)), 1e-4)
     }
 
+    func testSkippingPaddingGivesTheSameStatesAndGradients() {
+        let config = BertConfig(vocabSize: 20, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4,
+                                intermediateSize: 32, maxPositionEmbeddings: 10)
+        let model = BertModel(config).eval()
+        // Padding at the end, in the middle of the batch and a row without any.
+        let ids = Tensor([2, 5, 7, 0, 0, 3, 4, 6, 8, 9, 1, 0, 0, 0, 0] as [Int64], shape: [3, 5])
+        let mask = Tensor([1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0] as [Int64], shape: [3, 5])
+        let full = model(inputIDs: ids, attentionMask: mask)
+        let skipped = model(inputIDs: ids, attentionMask: mask, skipPadding: true)
+        XCTAssertEqual(skipped.shape, [3, 5, 16])
+        let keep = mask.to(.float32).unsqueeze(2)
+        XCTAssertTrue((skipped * keep).allclose(full * keep, atol: 1e-5), "real tokens")
+        XCTAssertEqual((skipped * (1 - keep)).abs().sum().item(Float.self), 0, "padded rows are zero")
+        // Gradients reach the weights the same way through the packed layout.
+        let weight = model.encoder.layer[0].intermediate.dense.weight
+        let loss = { (states: Tensor) in (states * keep * Tensor.linspace(-1, 1, steps: 16)).sum() }
+        let expected = grad(of: [loss(full)], with: [weight])[0]!
+        let packed = grad(of: [loss(model(inputIDs: ids, attentionMask: mask, skipPadding: true))], with: [weight])[0]!
+        XCTAssertTrue(packed.allclose(expected, atol: 1e-5))
+    }
+
     func testConfigurationIsReadFromTheDirectory() throws {
         let model = try embedder()
         XCTAssertEqual(model.model.config, BertConfig(vocabSize: 30522, hiddenSize: 384, numHiddenLayers: 6, numAttentionHeads: 12,

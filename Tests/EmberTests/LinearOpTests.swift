@@ -1,5 +1,6 @@
-// The fused linear op: values equal matmul + bias, gradients pass gradcheck, and the
-// weight's gradient arrives contiguous in the weight's own layout.
+// The fused linear op: values equal matmul + bias (and + activation for the fused
+// epilogue), gradients pass gradcheck, and the weight's gradient arrives contiguous in the
+// weight's own layout.
 import XCTest
 @testable import Ember
 
@@ -61,5 +62,32 @@ final class LinearOpTests: XCTestCase {
         XCTAssertTrue(w.grad!.isContiguous)
         XCTAssertTrue(w.grad!.allclose(Tensor.ones([3, 8]).matmul(x), atol: 1e-5))
         XCTAssertEqual(b.grad!.asArray(Float.self), [8, 8, 8])
+    }
+
+    func testFusedActivationMatchesSeparateOps() {
+        // Row counts on both sides of the cached-transpose threshold (64), small and large
+        // products, 3-D input, with and without bias, each activation.
+        let activations: [(LinearActivation, (Tensor) -> Tensor)] = [
+            (.relu, { relu($0) }), (.gelu, { gelu($0) }), (.geluTanh, { gelu($0, approximate: .tanh) })]
+        for (rows, inFeatures, outFeatures) in [(3, 5, 7), (16, 128, 512), (200, 384, 96)] {
+            let x = Tensor.randn([2, rows, inFeatures]), weight = Tensor.randn([outFeatures, inFeatures]) * 0.1
+            for bias in [nil, Tensor.randn([outFeatures])] {
+                for (activation, separate) in activations {
+                    let fused = noGrad { x.linear(weight: weight, bias: bias, activation: activation) }
+                    let reference = separate(x.matmul(weight.t()) + (bias ?? Tensor.zeros([outFeatures])))
+                    XCTAssertEqual(fused.shape, [2, rows, outFeatures])
+                    XCTAssertTrue(fused.allclose(reference, rtol: 1e-5, atol: 1e-5),
+                                  "\(activation) \(rows)×\(inFeatures)→\(outFeatures) bias \(bias != nil): max diff \((fused - reference).abs().max().item(Float.self))")
+                }
+            }
+        }
+    }
+
+    func testFusedActivationIsRecordedAsSeparateDifferentiableOps() {
+        let x = sample([4, 3], seed: 5), weight = sample([6, 3], seed: 6), bias = sample([6], seed: 7)
+        let y = x.linear(weight: weight, bias: bias, activation: .gelu)
+        XCTAssertEqual(y.gradFnName, "GeluBackward0")
+        let result = gradcheck({ $0[0].linear(weight: $0[1], bias: $0[2], activation: .geluTanh) }, inputs: [x, weight, bias])
+        XCTAssertTrue(result.passed, result.message)
     }
 }

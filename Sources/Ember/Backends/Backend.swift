@@ -157,9 +157,10 @@ public protocol Backend: AnyObject {
     /// Batched matrix product `out[i] = a[i] · b[i]`; `out` is contiguous and holds
     /// `a.count` matrices of `a.rows × b.columns` (whatever its shape).
     func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor)
-    /// `matmul` followed by adding `bias` (`[b.columns]`, any strides) to every row, in one
-    /// pass where the device can (a linear layer's forward).
-    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor)
+    /// `matmul`, then `bias` (`[b.columns]`, any strides) added to every row and `activation`
+    /// (nil, `.relu`, `.gelu` or `.geluTanh`) applied, in one pass where the device can (a
+    /// linear layer's forward).
+    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, activation: UnaryOp?, into out: Tensor)
     /// Running sum or product along `dim`.
     func cumulative(_ op: CumulativeOp, _ x: Tensor, dim: Int, into out: Tensor)
     /// Sorts along `dim` (stable), writing values and int64 indices.
@@ -215,9 +216,11 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
-    /// The product, then the bias in a second pass (for devices without a fused form).
-    public func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor) {
+    /// The product, then the bias and the activation in passes of their own (for devices
+    /// without a fused form).
+    public func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, activation: UnaryOp?, into out: Tensor) {
         matmul(a, b, into: out)
         if let bias { binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+        if let activation { unary(activation, out, into: out) }
     }
 }

@@ -1,6 +1,35 @@
 // Matrix products: matmul (NumPy rules), mm, bmm, dot, outer, einsum.
 import Foundation
 
+/// An activation a linear layer can apply as it writes its output (a fused epilogue; see
+/// `Tensor.linear(weight:bias:activation:)`).
+public enum LinearActivation: Sendable {
+    /// `max(x, 0)`.
+    case relu
+    /// The exact GELU, `x·Φ(x)`.
+    case gelu
+    /// GELU with the tanh approximation.
+    case geluTanh
+
+    /// The backend's elementwise op.
+    var unaryOp: UnaryOp {
+        switch self {
+        case .relu: return .relu
+        case .gelu: return .gelu
+        case .geluTanh: return .geluTanh
+        }
+    }
+
+    /// The activation as its own (recorded) op.
+    func apply(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: return Ember.relu(x)
+        case .gelu: return Ember.gelu(x)
+        case .geluTanh: return Ember.gelu(x, approximate: GELUApproximation.tanh)
+        }
+    }
+}
+
 extension Tensor {
     /// `self · weightᵀ + bias` over the last dimension, as one op (`torch.nn.functional.linear`):
     /// the weight is read transposed in place, the bias is added in the same output buffer,
@@ -14,6 +43,28 @@ extension Tensor {
     /// let y = x.linear(weight: w, bias: b)   // x [32, 784], w [10, 784] → [32, 10]
     /// ```
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        linear(weight: weight, bias: bias, epilogue: nil)
+    }
+
+    /// `activation(self.linear(weight:bias:))`. Without autograd recording (inference,
+    /// `noGrad`) the activation is applied as the product is written, in the same pass;
+    /// while recording it is the usual separate, differentiable op.
+    ///
+    /// - Parameters:
+    ///   - weight: `[out, in]`.
+    ///   - bias: `[out]`, optional.
+    ///   - activation: what to apply to every output element.
+    ///
+    /// ```swift
+    /// let hidden = x.linear(weight: w1, bias: b1, activation: .gelu)   // gelu(x·w1ᵀ + b1)
+    /// ```
+    public func linear(weight: Tensor, bias: Tensor?, activation: LinearActivation) -> Tensor {
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        if shouldRecord(inputs) { return activation.apply(linear(weight: weight, bias: bias)) }
+        return linear(weight: weight, bias: bias, epilogue: activation.unaryOp)
+    }
+
+    private func linear(weight: Tensor, bias: Tensor?, epilogue: UnaryOp?) -> Tensor {
         precondition(weight.rank == 2, "linear: weight must be 2-D [out, in], got shape \(weight.shape)")
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         precondition(rank >= 1 && shape[rank - 1] == inFeatures,
@@ -25,7 +76,8 @@ extension Tensor {
             && dtype.isFloatingPoint && weight.device == device && (bias?.device ?? device) == device
         guard fused else {
             let product = matmul(weight.t())
-            return bias.map { product + $0 } ?? product
+            let out = bias.map { product + $0 } ?? product
+            return epilogue.map { out.unaryOp($0, rule: nil) } ?? out
         }
         let rows2D = mergingLeadingDims(rank - 1) ?? contiguousRaw().mergingLeadingDims(rank - 1)!
         let left = MatrixBatch(tensor: rows2D, count: 1, batchStride: 0, rows: rows2D.shape[0], rowStride: rows2D.strides[0],
@@ -42,7 +94,7 @@ extension Tensor {
                                 columns: outFeatures, columnStride: weight.strides[0])
         }
         let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [outFeatures], dtype: dtype, device: device)
-        device.backend.linear(left, right, bias: bias, into: out)
+        device.backend.linear(left, right, bias: bias, activation: epilogue, into: out)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         if shouldRecord(inputs) { record(out, .linear, inputs: inputs, saved: [self, weight]) }
         return out

@@ -5,6 +5,7 @@ import Foundation
 extension CPUBackend {
     func gather(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor) {
         if out.count == 0 { return }
+        if gatherRows(x, dim: dim, index: index, into: out) { return }
         var sourceStrides = x.strides
         sourceStrides[dim] = 0
         let layout = RunLayout(shape: index.shape, strides: [index.strides, out.strides, sourceStrides])
@@ -21,6 +22,34 @@ extension CPUBackend {
                 target.copyMemory(from: xp + (offsets[2] + e * sx + position * step) * itemSize, byteCount: itemSize)
             }
         }
+    }
+
+    /// The common case of `indexSelect(dim: 0)` (embedding lookups, packing rows): whole
+    /// contiguous rows picked by a 1-D index broadcast along the other dims, one copy per
+    /// row. False when the tensors are laid out otherwise.
+    private func gatherRows(_ x: Tensor, dim: Int, index: Tensor, into out: Tensor) -> Bool {
+        guard dim == 0, x.rank >= 1, out.isContiguous, Array(out.shape.dropFirst()) == Array(x.shape.dropFirst()),
+              index.strides.dropFirst().allSatisfy({ $0 == 0 }) else { return false }
+        let rowElements = x.shape.dropFirst().reduce(1, *)
+        // Each row of x must be contiguous (rows may be any distance apart).
+        var expected = 1
+        for d in stride(from: x.rank - 1, through: 1, by: -1) where x.shape[d] > 1 {
+            if x.strides[d] != expected { return false }
+            expected *= x.shape[d]
+        }
+        let rows = index.shape[0], size = x.shape[0], itemSize = x.dtype.itemSize
+        let rowBytes = rowElements * itemSize, sourceStep = x.strides[0] * itemSize, indexStride = index.strides[0]
+        let ip = index.pointer(Int64.self), op = out.rawPointer, xp = x.rawPointer
+        parallelChunks(rows, minimum: max(1, (1 << 18) / max(rowBytes, 1))) { range in
+            for row in range {
+                var position = Int(ip[row * indexStride])
+                if position < 0 { position += size }
+                precondition(position >= 0 && position < size,
+                             "gather: index \(ip[row * indexStride]) out of range for dimension 0 of size \(size)")
+                (op + row * rowBytes).copyMemory(from: xp + position * sourceStep, byteCount: rowBytes)
+            }
+        }
+        return true
     }
 
     func scatter(_ source: Tensor, dim: Int, index: Tensor, into destination: Tensor, accumulate: Bool) {

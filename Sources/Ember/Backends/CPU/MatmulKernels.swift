@@ -1,30 +1,31 @@
 // Matrix products on the CPU: for float32, oneDNN's matmul primitive (products with a
-// transposed operand, optionally adding a bias) or its sgemm (the rest); a Swift loop for
-// other dtypes and for products too small to be worth a library call.
+// transposed operand, or with a bias or activation to apply as the output is written) or
+// its sgemm (the rest); a Swift loop for other dtypes and for products too small to be
+// worth a library call.
 import CDNNL
 import CEmberRuntime
 
 extension CPUBackend {
     func matmul(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
-        linear(a, b, bias: nil, into: out)
+        linear(a, b, bias: nil, activation: nil, into: out)
     }
 
-    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, into out: Tensor) {
+    func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, activation: UnaryOp?, into out: Tensor) {
         let m = a.rows, n = b.columns, k = a.columns
         if out.count == 0 { return }
-        if k == 0 {
-            fill(out, with: 0)
-            if let bias { binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
-            return
+        // What the product itself did not apply is applied afterwards, in passes of its own.
+        var epilogue = Epilogue(bias: bias, activation: activation)
+        defer {
+            if let bias = epilogue.bias { binary(.add, out, bias.broadcastView(to: out.shape), into: out) }
+            if let activation = epilogue.activation { unary(activation, out, into: out) }
         }
-        var biasPending = bias
-        defer { if let bias = biasPending { binary(.add, out, bias.broadcastView(to: out.shape), into: out) } }
+        if k == 0 { fill(out, with: 0); return }
         switch a.tensor.dtype {
         case .float32:
             if m * n * k <= 4096 {
                 loopMatmul(a, b, out, Float.self)
-            } else if sgemmBatched(a, b, out, bias: bias) {
-                biasPending = nil
+            } else {
+                epilogue = floatProduct(a, b, out, epilogue: epilogue)
             }
         case .float64: loopMatmul(a, b, out, Double.self)
         case .int64: loopMatmul(a, b, out, Int64.self)
@@ -57,8 +58,8 @@ extension CPUBackend {
                            rows: x.rows, rowStride: x.columns, columns: x.columns, columnStride: 1)
     }
 
-    /// Float32 products through oneDNN. Returns whether `bias` was added too.
-    private func sgemmBatched(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor, bias: Tensor?) -> Bool {
+    /// Float32 products through oneDNN. Returns the part of `epilogue` still to apply.
+    private func floatProduct(_ a: MatrixBatch, _ b: MatrixBatch, _ out: Tensor, epilogue: Epilogue) -> Epilogue {
         let m = a.rows, n = b.columns, k = a.columns
         var a = a, b = b
         var layoutA = gemmLayout(a)
@@ -75,47 +76,55 @@ extension CPUBackend {
         let (transA, transB) = (layoutA!.transposed, layoutB!.transposed)
         let (leadA, leadB) = (layoutA!.leading, layoutB!.leading)
         let (strideA, strideB) = (a.batchStride, b.batchStride)
-        // A transposed operand: oneDNN's matmul primitive (measured up to 1.8× faster than
-        // sgemm for [32 × 256]·[1024 × 256]ᵗ and 1.2× for [640 × 1536]·[384 × 1536]ᵗ, on a par
-        // for plain layouts, where sgemm stays), adding the bias as it goes.
-        let usePrimitive = (transA || transB) && a.count * m * n * k > 1 << 18
-            && !(a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20)
-        if usePrimitive {
-            let fusedBias = bias.flatMap { $0.count == n && ($0.rank == 1 ? $0.strides[0] == 1 : $0.isContiguous) ? $0 : nil }
+
+        // Many small products (attention heads): one parallel region over the batch, each
+        // sgemm single-threaded inside it, instead of one threaded region per product.
+        if a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20 {
+            parallelChunks(a.count, minimum: 2) { range in
+                for index in range {
+                    sgemm(transA, transB, m, n, k, pa + index * strideA, leadA, pb + index * strideB, leadB, pc + index * m * n)
+                }
+            }
+            return epilogue
+        }
+        // Small products (a decoding step, one token): starting and joining a thread team
+        // costs more than the product, so oneDNN runs them on this thread alone.
+        let threads = ember_omp_max_threads()
+        let oneThread = a.count * m * n * k <= 1 << 18 && threads > 1
+        if oneThread { ember_omp_set_max_threads(1) }
+        defer { if oneThread { ember_omp_set_max_threads(threads) } }
+
+        // oneDNN's matmul primitive for a transposed operand (measured up to 1.8× faster than
+        // sgemm for [32 × 256]·[1024 × 256]ᵀ, 1.2× for [640 × 1536]·[384 × 1536]ᵀ; on a par
+        // with plain layouts) and whenever it can apply a bias or activation as it writes.
+        let fused = epilogue.fusable(columns: n)
+        if transA || transB || fused.bias != nil || fused.activation != nil {
             let problem = MatmulProblem(m: m, n: n, k: k,
                                         aRowStride: transA ? 1 : leadA, aColumnStride: transA ? leadA : 1,
                                         bRowStride: transB ? 1 : leadB, bColumnStride: transB ? leadB : 1,
-                                        hasBias: fusedBias != nil, threads: DNNLMatmuls.currentThreads)
-            let biasPointer = fusedBias.map { UnsafeRawPointer($0.pointer(Float.self)) }
+                                        hasBias: fused.bias != nil, activation: fused.activation,
+                                        threads: DNNLMatmuls.currentThreads)
+            let biasPointer = fused.bias.map { UnsafeRawPointer($0.pointer(Float.self)) }
             var ran = true
             for index in 0..<a.count where ran {
                 ran = DNNLMatmuls.shared.run(problem, a: pa + index * strideA, b: pb + index * strideB,
                                              bias: biasPointer, c: pc + index * m * n)
             }
-            if ran { return fusedBias != nil }
+            if ran { return epilogue.removing(fused) }
         }
-        func gemm(_ index: Int) {
-            let status = dnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")),
-                                    Int64(m), Int64(n), Int64(k), 1,
-                                    pa + index * strideA, Int64(leadA), pb + index * strideB, Int64(leadB),
-                                    0, pc + index * m * n, Int64(n))
-            precondition(status == dnnl_success, "matmul: oneDNN sgemm failed with status \(status.rawValue)")
+        for index in 0..<a.count {
+            sgemm(transA, transB, m, n, k, pa + index * strideA, leadA, pb + index * strideB, leadB, pc + index * m * n)
         }
-        // Many small products (attention heads): one parallel region over the batch, each
-        // sgemm single-threaded inside it, instead of one threaded region per product.
-        if a.count >= 2 * Threading.threadCount && m * n * k <= 1 << 20 {
-            parallelChunks(a.count, minimum: 2) { range in for index in range { gemm(index) } }
-        } else if a.count * m * n * k <= 1 << 18, ember_omp_max_threads() > 1 {
-            // Small products (a decoding step, one token): starting and joining a thread team
-            // costs more than the product, so oneDNN runs them on this thread alone.
-            let threads = ember_omp_max_threads()
-            ember_omp_set_max_threads(1)
-            for index in 0..<a.count { gemm(index) }
-            ember_omp_set_max_threads(threads)
-        } else {
-            for index in 0..<a.count { gemm(index) }
-        }
-        return false
+        return epilogue
+    }
+
+    /// `c = op(a)·op(b)` with oneDNN's sgemm (`c` contiguous, `n` columns).
+    private func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                       _ a: UnsafePointer<Float>, _ leadA: Int, _ b: UnsafePointer<Float>, _ leadB: Int,
+                       _ c: UnsafeMutablePointer<Float>) {
+        let status = dnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")),
+                                Int64(m), Int64(n), Int64(k), 1, a, Int64(leadA), b, Int64(leadB), 0, c, Int64(n))
+        precondition(status == dnnl_success, "matmul: oneDNN sgemm failed with status \(status.rawValue)")
     }
 
     /// `out[i] = a[i] · b[i]` with an i-k-j loop whose inner loop runs along rows of `b`
@@ -143,5 +152,31 @@ extension CPUBackend {
                 }
             }
         }
+    }
+}
+
+/// What a linear layer applies after its product: a bias row and an activation.
+struct Epilogue {
+    var bias: Tensor?
+    var activation: UnaryOp?
+
+    /// The part oneDNN's matmul primitive can apply itself: a float32 bias of `columns`
+    /// contiguous elements, and relu or one of the GELUs.
+    func fusable(columns: Int) -> Epilogue {
+        let fusedBias = bias.flatMap {
+            $0.dtype == .float32 && $0.count == columns && ($0.rank == 1 ? $0.strides[0] == 1 : $0.isContiguous) ? $0 : nil
+        }
+        let fusedActivation = activation.flatMap { op -> UnaryOp? in
+            switch op {
+            case .relu, .gelu, .geluTanh: return op
+            default: return nil
+            }
+        }
+        return Epilogue(bias: fusedBias, activation: fusedActivation)
+    }
+
+    /// This epilogue without the parts `done` applied.
+    func removing(_ done: Epilogue) -> Epilogue {
+        Epilogue(bias: done.bias == nil ? bias : nil, activation: done.activation == nil ? activation : nil)
     }
 }

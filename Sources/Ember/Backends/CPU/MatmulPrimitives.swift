@@ -1,19 +1,20 @@
 // oneDNN's matmul primitive for float32 products, created once per problem and cached.
 // Its brgemm kernels read a transposed operand faster than `dnnl_sgemm` does (a linear
-// layer's weight is stored [out, in], so every `x·Wᵗ` reads one) and add a bias row in
-// the same pass, where sgemm needs a second pass over the output.
+// layer's weight is stored [out, in], so every `x·Wᵀ` reads one) and add a bias row and
+// apply an activation as they write the output, where sgemm needs more passes over it.
 import CDNNL
 import CEmberRuntime
 import Foundation
 
-/// One float32 product `C[m×n] = A[m×k]·B[k×n] (+ bias[n])` as oneDNN sees it: the
-/// operands' row and column strides, whether a bias row is added, and how many threads
-/// the kernels were blocked for.
+/// One float32 product `C[m×n] = act(A[m×k]·B[k×n] + bias[n])` as oneDNN sees it: the
+/// operands' row and column strides, whether a bias row is added, the activation (nil,
+/// relu or a GELU) and how many threads the kernels were blocked for.
 struct MatmulProblem: Hashable {
     var m, n, k: Int
     var aRowStride, aColumnStride: Int
     var bRowStride, bColumnStride: Int
     var hasBias: Bool
+    var activation: UnaryOp?
     var threads: Int
 }
 
@@ -116,6 +117,20 @@ final class DNNLMatmuls: @unchecked Sendable {
         guard dnnl_primitive_attr_create(&attr) == dnnl_success else { return nil }
         defer { dnnl_primitive_attr_destroy(attr) }
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)
+        if let activation = p.activation {
+            let kind: dnnl_alg_kind_t
+            switch activation {
+            case .relu: kind = dnnl_eltwise_relu
+            case .gelu: kind = dnnl_eltwise_gelu_erf
+            case .geluTanh: kind = dnnl_eltwise_gelu_tanh
+            default: return nil
+            }
+            var postOps: dnnl_post_ops_t?
+            guard dnnl_post_ops_create(&postOps) == dnnl_success else { return nil }
+            defer { dnnl_post_ops_destroy(postOps) }
+            guard dnnl_post_ops_append_eltwise(postOps, 1, kind, 0, 0) == dnnl_success,
+                  dnnl_primitive_attr_set_post_ops(attr, postOps) == dnnl_success else { return nil }
+        }
         var pd: dnnl_primitive_desc_t?
         guard dnnl_primitive_desc_create(&pd, &opDesc, attr, DNNLRuntime.shared.engine, nil) == dnnl_success else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
