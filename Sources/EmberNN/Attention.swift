@@ -16,12 +16,16 @@ func causalBlockedMask(_ l: Int, _ s: Int, offset: Int, device: Device) -> Tenso
     CausalMaskCache.shared.mask(l, s, offset: offset, device: device)
 }
 
-/// The cache behind `causalBlockedMask` (a few hundred small masks at most; cleared when full).
+/// The cache behind `causalBlockedMask`: masks of up to 64 Ki elements, 4 MiB in all
+/// (cleared when full). Larger masks — the query blocks of long-sequence attention, each
+/// needed once per call — are made each time instead of piling up.
 private final class CausalMaskCache: @unchecked Sendable {
     static let shared = CausalMaskCache()
     private struct Key: Hashable { let l, s, offset: Int; let device: Device }
     private var masks: [Key: Tensor] = [:]
+    private var cachedElements = 0
     private let lock = NSLock()
+    private static let largestCached = 1 << 16, capacity = 4 << 20
 
     func mask(_ l: Int, _ s: Int, offset: Int, device: Device) -> Tensor {
         let key = Key(l: l, s: s, offset: offset, device: device)
@@ -31,8 +35,12 @@ private final class CausalMaskCache: @unchecked Sendable {
         let mask = noGrad { causalKeepMask(l, s, offset: offset, device: device).logicalNot() }
         lock.lock()
         defer { lock.unlock() }
-        if masks.count >= 256 || l * s > 1 << 20 { masks.removeAll() }
-        if l * s <= 1 << 20 { masks[key] = mask }
+        guard l * s <= Self.largestCached else { return mask }
+        if cachedElements + l * s > Self.capacity {
+            masks.removeAll()
+            cachedElements = 0
+        }
+        if masks.updateValue(mask, forKey: key) == nil { cachedElements += l * s }
         return mask
     }
 }

@@ -30,13 +30,16 @@ final class DNNLMatmuls: @unchecked Sendable {
         let a, b, c, bias: dnnl_memory_desc_t
         let scratchpad: dnnl_memory_desc_t
         let scratchpadBytes: Int
+        /// oneDNN's name of the chosen implementation (for profiling).
+        let implementation: String
 
         init(primitive: dnnl_primitive_t, a: dnnl_memory_desc_t, b: dnnl_memory_desc_t, c: dnnl_memory_desc_t,
-             bias: dnnl_memory_desc_t, scratchpad: dnnl_memory_desc_t, scratchpadBytes: Int) {
+             bias: dnnl_memory_desc_t, scratchpad: dnnl_memory_desc_t, scratchpadBytes: Int, implementation: String) {
             self.primitive = primitive
             self.a = a; self.b = b; self.c = c; self.bias = bias
             self.scratchpad = scratchpad
             self.scratchpadBytes = scratchpadBytes
+            self.implementation = implementation
         }
 
         deinit { dnnl_primitive_destroy(primitive) }
@@ -48,13 +51,18 @@ final class DNNLMatmuls: @unchecked Sendable {
     private var cache: [MatmulProblem: Entry?] = [:]
     private var insertionOrder: [MatmulProblem] = []
     private let lock = NSLock()
+    /// `EMBER_VERBOSE_DNNL` set: print each problem as its primitive is created.
+    private let verbose = ProcessInfo.processInfo.environment["EMBER_VERBOSE_DNNL"] != nil
+    /// `EMBER_MATMUL_PRIMITIVE=0`: never use the primitive (everything on sgemm, epilogues
+    /// in passes of their own), for measuring what it brings.
+    private let disabled = ProcessInfo.processInfo.environment["EMBER_MATMUL_PRIMITIVE"] == "0"
 
     /// Computes `c = a·b (+ bias)` with the primitive for `problem`; false when oneDNN
     /// declines the problem (the caller then uses sgemm). Pointers are to float32 data laid
     /// out as `problem` says; `c` is contiguous with `n` columns; `bias` has `n` elements.
     func run(_ problem: MatmulProblem, a: UnsafeRawPointer, b: UnsafeRawPointer, bias: UnsafeRawPointer?,
              c: UnsafeMutableRawPointer) -> Bool {
-        guard let entry = entry(problem) else { return false }
+        guard !disabled, let entry = entry(problem) else { return false }
         let engine = DNNLRuntime.shared.engine
         var stream: dnnl_stream_t?
         guard dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else { return false }
@@ -93,6 +101,9 @@ final class DNNLMatmuls: @unchecked Sendable {
             cache[insertionOrder.removeFirst()] = nil
         }
         let created = make(problem)
+        if verbose {
+            print("oneDNN matmul \(problem): \(created.map { "\($0.implementation), scratchpad \($0.scratchpadBytes) bytes" } ?? "declined, using sgemm")")
+        }
         cache[problem] = .some(created)
         insertionOrder.append(problem)
         return created
@@ -139,7 +150,10 @@ final class DNNLMatmuls: @unchecked Sendable {
         let scratchpadBytes = dnnl_memory_desc_get_size(&scratchpad)
         var primitive: dnnl_primitive_t?
         guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else { return nil }
-        return Entry(primitive: primitive, a: a, b: b, c: c, bias: bias, scratchpad: scratchpad, scratchpadBytes: scratchpadBytes)
+        var name: UnsafePointer<CChar>?
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)
+        return Entry(primitive: primitive, a: a, b: b, c: c, bias: bias, scratchpad: scratchpad, scratchpadBytes: scratchpadBytes,
+                     implementation: name.map { String(cString: $0) } ?? "?")
     }
 
     /// The threads a primitive created here and now would be blocked for: one inside a
