@@ -39,9 +39,12 @@ static inline void ember_jpeg_emit_message(j_common_ptr cinfo, int level) {
 /// Decodes a JPEG held in memory to 8-bit interleaved RGB (grayscale is expanded to RGB),
 /// with libjpeg's defaults (integer IDCT, fancy upsampling), as PIL does.
 /// Returns 0 and a malloc'ed buffer of width*height*3 bytes in *pixels (free it with
-/// free()), or 1 and libjpeg's message, or 2 for an unsupported colour space (CMYK, YCCK).
+/// free()), or 1 and libjpeg's message, or 2 for an unsupported colour space (CMYK, YCCK),
+/// or 3 when the header declares more than `maxPixels` pixels (*width and *height are set;
+/// nothing is allocated).
 static inline int ember_jpeg_decode_rgb(const unsigned char *data, unsigned long size, unsigned char **pixels,
-                                        int *width, int *height, char *message, size_t messageCapacity) {
+                                        int *width, int *height, size_t maxPixels,
+                                        char *message, size_t messageCapacity) {
     struct jpeg_decompress_struct cinfo;
     ember_jpeg_error_t error;
     unsigned char *volatile buffer = NULL;
@@ -60,6 +63,12 @@ static inline int ember_jpeg_decode_rgb(const unsigned char *data, unsigned long
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, size);
     jpeg_read_header(&cinfo, TRUE);
+    if ((size_t)cinfo.image_width * cinfo.image_height > maxPixels) {
+        *width = (int)cinfo.image_width;
+        *height = (int)cinfo.image_height;
+        jpeg_destroy_decompress(&cinfo);
+        return 3;
+    }
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         snprintf(message, messageCapacity, "CMYK/YCCK JPEGs are not supported (only grayscale and YCbCr/RGB)");
         jpeg_destroy_decompress(&cinfo);

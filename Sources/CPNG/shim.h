@@ -43,9 +43,11 @@ static inline void ember_png_read_fn(png_structp png, png_bytep out, size_t coun
 /// byte, gray is replicated to RGB, and alpha (and tRNS transparency) is dropped, not
 /// composited. Interlaced (Adam7) files are supported.
 /// Returns 0 and a malloc'ed buffer of width*height*3 bytes in *pixels (free it with
-/// free()), or 1 and libpng's message.
+/// free()), or 1 and libpng's message, or 3 when the header declares more than `maxPixels`
+/// pixels (*width and *height are set; nothing is allocated).
 static inline int ember_png_decode_rgb(const unsigned char *data, size_t size, unsigned char **pixels,
-                                       int *width, int *height, char *message, size_t messageCapacity) {
+                                       int *width, int *height, size_t maxPixels,
+                                       char *message, size_t messageCapacity) {
     ember_png_error_t error;
     ember_png_source_t source = {data, size, 0};
     png_structp png = NULL;
@@ -79,6 +81,12 @@ static inline int ember_png_decode_rgb(const unsigned char *data, size_t size, u
     png_set_read_fn(png, &source, ember_png_read_fn);
     png_set_user_limits(png, 65535, 65535);
     png_read_info(png, info);
+    if ((size_t)png_get_image_width(png, info) * png_get_image_height(png, info) > maxPixels) {
+        *width = (int)png_get_image_width(png, info);
+        *height = (int)png_get_image_height(png, info);
+        png_destroy_read_struct(&png, &info, NULL);
+        return 3;
+    }
     int colorType = png_get_color_type(png, info);
     int bitDepth = png_get_bit_depth(png, info);
     if (colorType == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);

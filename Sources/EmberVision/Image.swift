@@ -24,6 +24,16 @@ public struct Image: Equatable, Sendable {
     /// `height × width × channels` bytes, row-major, channels interleaved.
     public let pixels: [UInt8]
 
+    /// The most pixels a decoder accepts: a file declaring more throws
+    /// ``ImageError/tooLarge(file:format:width:height:limit:)`` before anything is allocated
+    /// (a few bytes of header can declare 65535 × 65535). The default, 178 956 970, is where
+    /// PIL raises `DecompressionBombError`.
+    ///
+    /// ```swift
+    /// Image.maximumPixels = 400_000_000   // allow scans up to 20000 × 20000
+    /// ```
+    public static var maximumPixels = 178_956_970
+
     /// An image from raw interleaved pixels.
     ///
     /// - Parameters:

@@ -19,6 +19,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     case corrupt(file: String, format: String, reason: String)
     /// A valid file in a variant Ember does not decode (e.g. CMYK JPEG).
     case unsupported(file: String, format: String, reason: String)
+    /// The header declares more pixels than `Image.maximumPixels` (a decompression bomb, or
+    /// a damaged header); nothing was allocated for it.
+    case tooLarge(file: String, format: String, width: Int, height: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +31,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
                 : "\(file): not a JPEG or PNG file (starts with \(firstBytes))"
         case let .corrupt(file, format, reason): return "\(file): corrupt \(format): \(reason)"
         case let .unsupported(file, format, reason): return "\(file): unsupported \(format): \(reason)"
+        case let .tooLarge(file, format, width, height, limit):
+            return "\(file): \(format) of \(width) x \(height) pixels is over the limit of \(limit) pixels "
+                + "(Image.maximumPixels; raise it to read larger images)"
         }
     }
 }

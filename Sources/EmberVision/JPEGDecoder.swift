@@ -17,7 +17,8 @@ public enum JPEGDecoder {
     ///   - name: the file name used in errors.
     /// - Returns: an RGB ``Image``.
     /// - Throws: ``ImageError/corrupt(file:format:reason:)`` with libjpeg's message, or
-    ///   ``ImageError/unsupported(file:format:reason:)`` for CMYK/YCCK.
+    ///   ``ImageError/unsupported(file:format:reason:)`` for CMYK/YCCK,
+    ///   ``ImageError/tooLarge(file:format:width:height:limit:)`` past `Image.maximumPixels`.
     public static func decode(_ data: Data, name: String) throws -> Image {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
@@ -25,13 +26,14 @@ public enum JPEGDecoder {
         let status = data.withUnsafeBytes { raw -> Int32 in
             message.withUnsafeMutableBufferPointer { text in
                 ember_jpeg_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, UInt(raw.count), &pixels,
-                                      &width, &height, text.baseAddress, text.count)
+                                      &width, &height, Image.maximumPixels, text.baseAddress, text.count)
             }
         }
         let reason = String(cString: message)
         switch status {
         case 0: break
         case 2: throw ImageError.unsupported(file: name, format: "JPEG", reason: reason)
+        case 3: throw ImageError.tooLarge(file: name, format: "JPEG", width: Int(width), height: Int(height), limit: Image.maximumPixels)
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: reason)
         }
         guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "the decoder returned no pixels") }

@@ -17,7 +17,8 @@ public enum PNGDecoder {
     ///   - data: a PNG file's bytes.
     ///   - name: the file name used in errors.
     /// - Returns: an RGB ``Image``.
-    /// - Throws: ``ImageError/corrupt(file:format:reason:)`` with libpng's message.
+    /// - Throws: ``ImageError/corrupt(file:format:reason:)`` with libpng's message,
+    ///   ``ImageError/tooLarge(file:format:width:height:limit:)`` past `Image.maximumPixels`.
     public static func decode(_ data: Data, name: String) throws -> Image {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
@@ -25,8 +26,11 @@ public enum PNGDecoder {
         let status = data.withUnsafeBytes { raw -> Int32 in
             message.withUnsafeMutableBufferPointer { text in
                 ember_png_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &pixels,
-                                     &width, &height, text.baseAddress, text.count)
+                                     &width, &height, Image.maximumPixels, text.baseAddress, text.count)
             }
+        }
+        if status == 3 {
+            throw ImageError.tooLarge(file: name, format: "PNG", width: Int(width), height: Int(height), limit: Image.maximumPixels)
         }
         guard status == 0, let pixels else {
             throw ImageError.corrupt(file: name, format: "PNG", reason: String(cString: message))

@@ -93,9 +93,9 @@ final class LayerGradcheckTests: XCTestCase {
     }
 
     func testFusedLSTMLayerMatchesStepByStep() {
-        // float32, sizes like a real layer (odd width, strided projected input).
-        for reverse in [false, true] {
-            let (steps, batch, width) = (7, 5, 19)
+        // float32, sizes like a real layer (odd width, strided projected input); a batch of
+        // 20 is split across threads (rows 0..<10 and 10..<20 with two threads).
+        for (reverse, (steps, batch, width)) in [(false, (7, 5, 19)), (true, (7, 5, 19)), (false, (6, 20, 12)), (true, (6, 20, 12))] {
             let base = Tensor.randn([batch, steps, 4 * width])
             let inputs = [base, Tensor.randn([batch, width]), Tensor.randn([batch, width]),
                           Tensor.randn([4 * width, width]) * 0.3, Tensor.randn([4 * width])].map { $0.requiresGrad(true) }

@@ -72,4 +72,46 @@ final class ImageErrorTests: XCTestCase {
         }
         XCTAssertGreaterThan(failures, 0)
     }
+
+    func testJPEGDeclaringTooManyPixelsIsRefusedBeforeDecoding() throws {
+        // photo420.jpg with its frame header (SOF0) changed to claim 20000 × 20000 pixels.
+        var bytes = [UInt8](try Data(contentsOf: VisionFixtures.url("photo420.jpg")))
+        let sof = try XCTUnwrap((0..<bytes.count - 9).first { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) })
+        for offset in [sof + 5, sof + 7] { bytes[offset] = 0x4E; bytes[offset + 1] = 0x20 }   // 20000, big-endian
+        XCTAssertThrowsError(try Image(decoding: Data(bytes), name: "bomb.jpg")) { error in
+            XCTAssertEqual(error as? ImageError, .tooLarge(file: "bomb.jpg", format: "JPEG", width: 20000, height: 20000,
+                                                           limit: Image.maximumPixels))
+            XCTAssertTrue("\(error)".contains("over the limit of 178956970 pixels"), "\(error)")
+        }
+    }
+
+    func testPNGDeclaringTooManyPixelsIsRefusedAndTheLimitCanBeRaised() throws {
+        // rgb8.png with its IHDR changed to claim 30000 × 30000 pixels (checksum redone).
+        var bytes = [UInt8](try Data(contentsOf: VisionFixtures.url("rgb8.png")))
+        XCTAssertEqual(Array(bytes[12..<16]), Array("IHDR".utf8))
+        for offset in [16, 20] { bytes.replaceSubrange(offset..<offset + 4, with: [0x00, 0x00, 0x75, 0x30]) }   // 30000
+        let checksum = crc32(bytes[12..<29])
+        bytes.replaceSubrange(29..<33, with: [UInt8(checksum >> 24), UInt8(checksum >> 16 & 0xFF), UInt8(checksum >> 8 & 0xFF), UInt8(checksum & 0xFF)])
+        XCTAssertThrowsError(try Image(decoding: Data(bytes), name: "bomb.png")) { error in
+            XCTAssertEqual(error as? ImageError, .tooLarge(file: "bomb.png", format: "PNG", width: 30000, height: 30000,
+                                                           limit: Image.maximumPixels))
+        }
+        // Past a raised limit the same header reaches the decoder, which finds the data too short.
+        let saved = Image.maximumPixels
+        Image.maximumPixels = 1_000_000_000
+        defer { Image.maximumPixels = saved }
+        XCTAssertThrowsError(try Image(decoding: Data(bytes), name: "bomb.png")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("bomb.png: corrupt PNG: "), "\(error)")
+        }
+    }
+
+    /// CRC-32 (ISO-HDLC, as PNG chunks use).
+    private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
 }

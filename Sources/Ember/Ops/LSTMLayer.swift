@@ -82,6 +82,10 @@ func lstmLayerStepByStep(projected: Tensor, hidden: Tensor, cell: Tensor, weight
 
 /// The loops of `lstmLayer` on raw tensors (nothing recorded). States are kept as one
 /// `[T, B, 2H]` tensor holding `[h | c]` after each step, in time order.
+///
+/// The sequences of a batch never interact, so with several threads each thread runs the
+/// whole recurrence for its own share of the batch rows — one parallel region per pass
+/// instead of a threaded product and single-threaded gate arithmetic at every step.
 struct LSTMLayerKernel {
     let steps, batch, width: Int
     let projected, hidden, cell, weightHH: Tensor
@@ -102,10 +106,29 @@ struct LSTMLayerKernel {
         reverse ? (t + 1 < steps ? t + 1 : nil) : (t > 0 ? t - 1 : nil)
     }
 
-    /// `[rows, columns]` of a contiguous `[T, B, columns]` tensor's step `t`, from column `start`.
-    func step(_ x: Tensor, _ t: Int, columns: Int, start: Int = 0, width count: Int) -> Tensor {
-        Tensor(storage: x.storage, shape: [batch, count], strides: [columns, 1],
-               offset: x.offset + t * batch * columns + start, dtype: x.dtype)
+    /// Runs `body` on disjoint ranges of batch rows covering the batch: one range per CPU
+    /// thread when every range gets at least 8 rows, else one range on this thread.
+    func forEachRowRange(_ body: (Range<Int>) -> Void) {
+        let threads = projected.device == .cpu ? min(Threading.threadCount, batch / 8) : 1
+        if threads <= 1 { body(0..<batch); return }
+        let perRange = (batch + threads - 1) / threads
+        Threading.concurrentPerform(threads) { i in
+            let start = i * perRange
+            if start < batch { body(start..<min(batch, start + perRange)) }
+        }
+    }
+
+    /// Rows `rows` of step `t` of a contiguous `[T, B, columns]` tensor, `count` columns from column `start`.
+    func step(_ x: Tensor, _ t: Int, _ rows: Range<Int>, columns: Int, start: Int = 0, width count: Int) -> Tensor {
+        Tensor(storage: x.storage, shape: [rows.count, count], strides: [columns, 1],
+               offset: x.offset + (t * batch + rows.lowerBound) * columns + start, dtype: x.dtype)
+    }
+
+    /// Rows `rows` of a contiguous `[B, columns]` tensor.
+    func rows(_ x: Tensor, _ rows: Range<Int>) -> Tensor {
+        let columns = x.shape[1]
+        return Tensor(storage: x.storage, shape: [rows.count, columns], strides: [columns, 1],
+                      offset: x.offset + rows.lowerBound * columns, dtype: x.dtype)
     }
 
     /// `x` as one matrix operand (any 2-D strides).
@@ -114,16 +137,22 @@ struct LSTMLayerKernel {
                     columns: x.shape[1], columnStride: x.strides[1])
     }
 
-    /// The hidden state entering step `t` ([B, H], possibly strided) from `states`.
-    func hiddenBefore(_ t: Int, _ states: Tensor) -> Tensor {
-        previous(t).map { step(states, $0, columns: 2 * width, width: width) } ?? hidden
+    /// The hidden state entering step `t` (rows `r`, possibly strided) from `states`.
+    func hiddenBefore(_ t: Int, _ r: Range<Int>, _ states: Tensor) -> Tensor {
+        previous(t).map { step(states, $0, r, columns: 2 * width, width: width) } ?? rows(hidden, r)
     }
 
-    /// The cell state entering step `t`, contiguous (copied into `scratch` when it comes from `states`).
-    func cellBefore(_ t: Int, _ states: Tensor, scratch: Tensor) -> Tensor {
-        guard let p = previous(t) else { return cell }
-        backend.copy(step(states, p, columns: 2 * width, start: width, width: width), into: scratch)
+    /// The cell state entering step `t` (rows `r`), contiguous: copied into `scratch` when it
+    /// comes from `states`.
+    func cellBefore(_ t: Int, _ r: Range<Int>, _ states: Tensor, scratch: Tensor) -> Tensor {
+        guard let p = previous(t) else { return rows(cell, r) }
+        backend.copy(step(states, p, r, columns: 2 * width, start: width, width: width), into: scratch)
         return scratch
+    }
+
+    /// A fresh `[rows, columns]` tensor of the layer's dtype and device.
+    func scratch(_ rows: Int, _ columns: Int) -> Tensor {
+        Tensor(uninitializedShape: [rows, columns], dtype: projected.dtype, device: projected.device)
     }
 
     /// Runs the layer: the states `[T, B, 2H]` and the gate activations `[T, B, 5H]` that
@@ -141,15 +170,16 @@ struct LSTMLayerKernel {
         let transposedWeight = weightHH.t().contiguous()   // [H, 4H], read row by row
         let states = Tensor(uninitializedShape: [steps, batch, 2 * width], dtype: dtype, device: device)
         let activations = Tensor(uninitializedShape: [steps, batch, 5 * width], dtype: dtype, device: device)
-        let product = Tensor(uninitializedShape: [batch, 4 * width], dtype: dtype, device: device)
-        let cellScratch = Tensor(uninitializedShape: [batch, width], dtype: dtype, device: device)
-        for t in order {
-            backend.matmul(matrix(hiddenBefore(t, states)), matrix(transposedWeight), into: product)
-            let stepGates = step(gates, t, columns: 4 * width, width: 4 * width)
-            backend.binary(.add, stepGates, product, into: stepGates)
-            backend.lstmCell(gates: stepGates, cell: cellBefore(t, states, scratch: cellScratch),
-                             into: step(states, t, columns: 2 * width, width: 2 * width),
-                             activations: step(activations, t, columns: 5 * width, width: 5 * width))
+        forEachRowRange { r in
+            let product = scratch(r.count, 4 * width), cellScratch = scratch(r.count, width)
+            for t in order {
+                backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: product)
+                let stepGates = step(gates, t, r, columns: 4 * width, width: 4 * width)
+                backend.binary(.add, stepGates, product, into: stepGates)
+                backend.lstmCell(gates: stepGates, cell: cellBefore(t, r, states, scratch: cellScratch),
+                                 into: step(states, t, r, columns: 2 * width, width: 2 * width),
+                                 activations: step(activations, t, r, columns: 5 * width, width: 5 * width))
+            }
         }
         return (states, activations)
     }
@@ -159,22 +189,24 @@ struct LSTMLayerKernel {
         let dtype = projected.dtype, device = projected.device
         let grad = grad.contiguous()
         let gatesGradient = Tensor(uninitializedShape: [steps, batch, 4 * width], dtype: dtype, device: device)
-        // The gradient reaching the state after the step being processed, [dh | dc].
+        // The gradient reaching the state after the step being processed, [dh | dc]; after
+        // the loop, the gradient of the initial state.
         let carried = Tensor.zeros([batch, 2 * width], dtype: dtype, device: device)
-        let stepGradient = Tensor(uninitializedShape: [batch, 2 * width], dtype: dtype, device: device)
-        let hiddenGradient = Tensor(uninitializedShape: [batch, width], dtype: dtype, device: device)
-        let cellGradient = Tensor(uninitializedShape: [batch, width], dtype: dtype, device: device)
-        let cellScratch = Tensor(uninitializedShape: [batch, width], dtype: dtype, device: device)
         let weight = weightHH.contiguous()
-        for t in order.reversed() {
-            backend.binary(.add, step(grad, t, columns: 2 * width, width: 2 * width), carried, into: stepGradient)
-            let stepGates = step(gatesGradient, t, columns: 4 * width, width: 4 * width)
-            backend.lstmCellBackward(stepGradient, activations: step(activations, t, columns: 5 * width, width: 5 * width),
-                                     cell: cellBefore(t, states, scratch: cellScratch),
-                                     gatesGradient: stepGates, cellGradient: cellGradient)
-            backend.matmul(matrix(stepGates), matrix(weight), into: hiddenGradient)
-            backend.copy(hiddenGradient, into: carried.narrow(dim: 1, start: 0, length: width))
-            backend.copy(cellGradient, into: carried.narrow(dim: 1, start: width, length: width))
+        forEachRowRange { r in
+            let stepGradient = scratch(r.count, 2 * width), hiddenGradient = scratch(r.count, width)
+            let cellGradient = scratch(r.count, width), cellScratch = scratch(r.count, width)
+            let carriedRows = rows(carried, r)
+            for t in order.reversed() {
+                backend.binary(.add, step(grad, t, r, columns: 2 * width, width: 2 * width), carriedRows, into: stepGradient)
+                let stepGates = step(gatesGradient, t, r, columns: 4 * width, width: 4 * width)
+                backend.lstmCellBackward(stepGradient, activations: step(activations, t, r, columns: 5 * width, width: 5 * width),
+                                         cell: cellBefore(t, r, states, scratch: cellScratch),
+                                         gatesGradient: stepGates, cellGradient: cellGradient)
+                backend.matmul(matrix(stepGates), matrix(weight), into: hiddenGradient)
+                backend.copy(hiddenGradient, into: carriedRows.narrow(dim: 1, start: 0, length: width))
+                backend.copy(cellGradient, into: carriedRows.narrow(dim: 1, start: width, length: width))
+            }
         }
         var weightGradient: Tensor? = nil
         if needs(3) {
@@ -182,8 +214,8 @@ struct LSTMLayerKernel {
             // previous state is h₀ and is added after.
             let first = reverse ? steps - 1 : 0
             let firstTerm = Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
-            backend.matmul(matrix(step(gatesGradient, first, columns: 4 * width, width: 4 * width).t()), matrix(hidden),
-                           into: firstTerm)
+            backend.matmul(matrix(step(gatesGradient, first, 0..<batch, columns: 4 * width, width: 4 * width).t()),
+                           matrix(hidden), into: firstTerm)
             if steps > 1 {
                 let rows = (steps - 1) * batch
                 let gateStart = reverse ? 0 : 1, stateStart = reverse ? 1 : 0
