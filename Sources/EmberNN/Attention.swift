@@ -112,6 +112,12 @@ private func attentionRows(query: Tensor, key: Tensor, value: Tensor, attnMask: 
         return (Tensor.cat(outputs, dim: query.rank - 2), Tensor.empty([0]))
     }
     var scores = query.matmul(key.transpose(-2, -1)) * factor
+    if let offset = causalOffset, attnMask == nil {
+        // The causal mask alone: one pass, without writing the mask or a filled copy.
+        var weights = causalSoftmax(scores, offset: offset)
+        if dropoutP > 0 { weights = dropout(weights, p: dropoutP, training: true) }
+        return (weights.matmul(value), weights)
+    }
     if let offset = causalOffset {
         scores = scores.maskedFill(causalBlockedMask(l, s, offset: offset, device: scores.device), -.infinity)
     }

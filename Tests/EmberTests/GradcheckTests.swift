@@ -288,6 +288,24 @@ final class GradcheckTests: XCTestCase {
         checkUnary("softmax dim 0") { $0.softmax(dim: 0) }
         check([leaf([2, 2, 3])], "softmax middle dim") { softmax($0[0], dim: 1) }
     }
+    func testCausalSoftmax() {
+        check([leaf([2, 3, 4])], "causalSoftmax") { causalSoftmax($0[0]) }
+        check([leaf([2, 3])], "causalSoftmax offset 1") { causalSoftmax($0[0], offset: 1) }
+        let second = gradgradcheck({ causalSoftmax($0[0], offset: 2) * $0[0] }, inputs: [leaf([3, 5])])
+        XCTAssertTrue(second.passed, "causalSoftmax gradgradcheck: \(second.message)")
+        // Equal to the masked fill + softmax it replaces, float32 and float64, square and
+        // cached-key shapes (L < S, offset S − L), one row wider than a vector register.
+        for dtype in [DType.float32, .float64] {
+            for (l, s, offset) in [(5, 5, 0), (3, 7, 4), (4, 33, 29), (6, 6, 2)] {
+                let x = Tensor.randn([2, l, s], dtype: dtype)
+                var keep = [Bool](repeating: false, count: l * s)
+                for i in 0..<l { for j in 0..<s where j <= i + offset { keep[i * s + j] = true } }
+                let mask = Tensor(keep, shape: [l, s])
+                let reference = softmax(x.maskedFill(mask.logicalNot(), -.infinity), dim: -1)
+                XCTAssertTrue(causalSoftmax(x, offset: offset).allclose(reference, atol: 1e-6), "\(dtype) \(l)×\(s) offset \(offset)")
+            }
+        }
+    }
     func testLogSoftmax() {
         checkUnary("logSoftmax last") { logSoftmax($0, dim: -1) }
         checkUnary("logSoftmax dim 0") { $0.logSoftmax(dim: 0) }

@@ -172,6 +172,10 @@ public protocol Backend: AnyObject {
     func scatter(_ source: Tensor, dim: Int, index: Tensor, into destination: Tensor, accumulate: Bool)
     /// Softmax (or log-softmax) along the last dimension of a contiguous floating tensor.
     func softmax(_ x: Tensor, log: Bool, into out: Tensor)
+    /// Softmax along the last dimension of a contiguous floating tensor `[…, L, S]` under a
+    /// causal mask: row `i` of each `L × S` matrix is taken over its columns `j ≤ i + offset`
+    /// and is 0 past them (NaN throughout when it keeps none, as a fully masked softmax).
+    func causalSoftmax(_ x: Tensor, offset: Int, into out: Tensor)
     /// Standardises each row of `columns` elements of a contiguous floating tensor,
     /// `(x − mean)·rstd` with `rstd = 1/√(biased variance + eps)`, writing each row's mean
     /// and rstd (contiguous, one per row).
@@ -216,6 +220,19 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
+    /// The mask written out (`-inf` where blocked), then the plain softmax (for devices
+    /// without a fused form).
+    public func causalSoftmax(_ x: Tensor, offset: Int, into out: Tensor) {
+        let (length, width) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        var keep = [Bool](repeating: false, count: length * width)
+        for i in 0..<length { for j in 0..<min(width, max(0, i + offset + 1)) { keep[i * width + j] = true } }
+        let mask = Tensor(keep, shape: [length, width]).to(x.device)
+        let blocked = Tensor.full([], -Double.infinity, dtype: x.dtype).to(x.device)
+        let masked = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: x.device)
+        select(mask.broadcastView(to: x.shape), x, blocked.broadcastView(to: x.shape), into: masked)
+        softmax(masked, log: false, into: out)
+    }
+
     /// The product, then the bias and the activation in passes of their own (for devices
     /// without a fused form).
     public func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, activation: UnaryOp?, into out: Tensor) {

@@ -57,6 +57,37 @@ public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor {
 /// ```
 public func softmax(_ x: Tensor, dim: Int) -> Tensor { x.softmaxFamily(dim: dim, log: false) }
 
+/// Softmax along the last dimension under a causal mask, in one pass: row `i` of each
+/// trailing `[L, S]` matrix is taken over its columns `j ≤ i + offset` and is 0 past them —
+/// `softmax(x.maskedFill(j > i + offset, -inf), dim: -1)` without writing the mask or the
+/// filled copy. Differentiable (the gradient of the masked entries is 0).
+///
+/// - Parameters:
+///   - x: `[…, L, S]`, floating point.
+///   - offset: how many columns past the diagonal each row sees (0: `j ≤ i`).
+///
+/// ```swift
+/// let weights = causalSoftmax(scores)   // scores [B, heads, T, T]: row i sees keys 0...i
+/// ```
+public func causalSoftmax(_ x: Tensor, offset: Int = 0) -> Tensor {
+    precondition(x.rank >= 2, "causal_softmax: expects at least 2 dimensions [..., L, S], got shape \(x.shape)")
+    if OperationTrace.current != nil {
+        // While a trace is taken (ONNX export): the mask as a constant, then the usual ops.
+        let (length, width) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        var blocked = [Bool](repeating: false, count: length * width)
+        for i in 0..<length { for j in 0..<width where j > i + offset { blocked[i * width + j] = true } }
+        return softmax(x.maskedFill(Tensor(blocked, shape: [length, width]).to(x.device), -.infinity), dim: -1)
+    }
+    let original = x.dtype.isFloatingPoint ? x.dtype : .defaultFloat
+    let input = noGrad { (x.dtype == original && original.computeType == original ? x : x.to(original.computeType)).contiguous() }
+    var out = Tensor(uninitializedShape: input.shape, dtype: input.dtype, device: input.device)
+    if out.count > 0 { x.device.backend.causalSoftmax(input, offset: offset, into: out) }
+    if out.dtype != original { out = noGrad { out.to(original) } }
+    // Softmax's rule reads only the output, where masked entries are 0 and get no gradient.
+    if shouldRecord(x) { record(out, .softmax(dim: x.rank - 1), inputs: [x], savesOutput: true) }
+    return out
+}
+
 /// `log(softmax(x))` along `dim`, computed stably as `x - max - log(sum(exp(x - max)))`.
 public func logSoftmax(_ x: Tensor, dim: Int) -> Tensor { x.softmaxFamily(dim: dim, log: true) }
 

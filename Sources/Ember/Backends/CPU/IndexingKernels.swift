@@ -160,37 +160,65 @@ extension CPUBackend {
     }
 
     func softmax(_ x: Tensor, log: Bool, into out: Tensor) {
+        softmaxRows(x, log: log, into: out, keptColumns: nil)
+    }
+
+    func causalSoftmax(_ x: Tensor, offset: Int, into out: Tensor) {
+        let width = x.shape.last ?? 1, length = x.rank >= 2 ? x.shape[x.rank - 2] : 1
+        softmaxRows(x, log: false, into: out) { row in min(width, max(0, row % length + offset + 1)) }
+    }
+
+    /// Softmax of each row of a contiguous tensor over its first `keptColumns(row)` entries
+    /// (all when nil); the other entries become 0, or NaN throughout a row that keeps none.
+    private func softmaxRows(_ x: Tensor, log: Bool, into out: Tensor, keptColumns: ((Int) -> Int)?) {
         let width = x.shape.last ?? 1
         let rows = width == 0 ? 0 : x.count / width
+        let minimumRows = max(1, Threading.minimumParallelElements / max(width, 1))
+        /// Entries past the kept ones: zeros, or NaN for a row that keeps nothing.
+        func finish<T: FloatElement>(_ target: UnsafeMutablePointer<T>, kept: Int) {
+            let value: T = kept == 0 ? .nan : 0
+            for j in kept..<width { target[j] = value }
+        }
         if x.dtype == .float32 {
             let xp = x.pointer(Float.self), op = out.pointer(Float.self)
-            parallelChunks(rows, minimum: max(1, Threading.minimumParallelElements / max(width, 1))) { range in
-                ember_softmax_rows_f32(xp + range.lowerBound * width, op + range.lowerBound * width,
-                                       range.count, width, log ? 1 : 0)
+            parallelChunks(rows, minimum: minimumRows) { range in
+                guard let keptColumns else {
+                    ember_softmax_rows_f32(xp + range.lowerBound * width, op + range.lowerBound * width,
+                                           range.count, width, log ? 1 : 0)
+                    return
+                }
+                for row in range {
+                    let kept = keptColumns(row)
+                    if kept > 0 { ember_softmax_rows_f32(xp + row * width, op + row * width, 1, kept, log ? 1 : 0) }
+                    finish(op + row * width, kept: kept)
+                }
             }
             return
         }
         func typed<T: FloatElement>(_: T.Type) {
             let xp = x.pointer(T.self), op = out.pointer(T.self)
-            parallelChunks(rows, minimum: max(1, Threading.minimumParallelElements / max(width, 1))) { range in
+            parallelChunks(rows, minimum: minimumRows) { range in
                 for row in range {
                     let source = xp + row * width, target = op + row * width
+                    let kept = keptColumns?(row) ?? width
+                    defer { if keptColumns != nil { finish(target, kept: kept) } }
+                    if kept == 0 { continue }
                     var largest = -T.infinity
-                    for j in 0..<width where source[j] > largest || source[j].isNaN { largest = source[j] }
+                    for j in 0..<kept where source[j] > largest || source[j].isNaN { largest = source[j] }
                     if largest == -T.infinity { largest = 0 }
                     var total: T = 0
                     if log {
-                        for j in 0..<width { total += T.exp(source[j] - largest) }
+                        for j in 0..<kept { total += T.exp(source[j] - largest) }
                         let shift = largest + T.log(total)
-                        for j in 0..<width { target[j] = source[j] - shift }
+                        for j in 0..<kept { target[j] = source[j] - shift }
                     } else {
-                        for j in 0..<width {
+                        for j in 0..<kept {
                             let e = T.exp(source[j] - largest)
                             target[j] = e
                             total += e
                         }
                         let scale = 1 / total
-                        for j in 0..<width { target[j] *= scale }
+                        for j in 0..<kept { target[j] *= scale }
                     }
                 }
             }
