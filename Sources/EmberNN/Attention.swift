@@ -86,25 +86,20 @@ private func attentionRows(query: Tensor, key: Tensor, value: Tensor, attnMask: 
     let l = query.shape[query.rank - 2], s = key.shape[key.rank - 2]
     let heads = query.shape.dropLast(2).reduce(1, *)
     if runsInQueryBlocks(query: query, key: key, value: value, dropoutP: dropoutP, needWeights: needWeights) {
-        // Query blocks: each sees every key, so the rows are independent. Under a causal
-        // mask a block only needs the keys up to its last row (the rest would be masked),
-        // which halves the work of a causal self-attention.
+        // Query blocks: each sees every key, so the rows are independent. (Every block has
+        // the same shape, so the allocator's cached blocks are reused from block to block;
+        // a causal block could skip the keys past its last row, but its buffers would then
+        // change size at every block and pile up in the cache.)
         let block = max(1, attentionBlockBytes / max(1, heads * s * query.dtype.itemSize))
         var outputs: [Tensor] = []
         var start = 0
         while start < l {
             let rows = min(block, l - start)
-            let keys = causalOffset.map { min(s, max(1, $0 + start + rows)) } ?? s
-            let mask = attnMask.map { m -> Tensor in
-                var m = m
-                if m.rank >= 2 && m.shape[m.rank - 2] == l { m = m.narrow(dim: m.rank - 2, start: start, length: rows) }
-                if keys < s && m.rank >= 1 && m.shape[m.rank - 1] == s { m = m.narrow(dim: m.rank - 1, start: 0, length: keys) }
-                return m
+            let mask = attnMask.map { m in
+                m.rank >= 2 && m.shape[m.rank - 2] == l ? m.narrow(dim: m.rank - 2, start: start, length: rows) : m
             }
             outputs.append(attentionRows(query: query.narrow(dim: query.rank - 2, start: start, length: rows),
-                                         key: keys < s ? key.narrow(dim: key.rank - 2, start: 0, length: keys) : key,
-                                         value: keys < s ? value.narrow(dim: value.rank - 2, start: 0, length: keys) : value,
-                                         attnMask: mask, dropoutP: 0,
+                                         key: key, value: value, attnMask: mask, dropoutP: 0,
                                          causalOffset: causalOffset.map { $0 + start },
                                          factor: factor, needWeights: false).output)
             start += rows
