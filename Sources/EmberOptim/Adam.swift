@@ -102,6 +102,14 @@ public class Adam: Optimizer {
         }
         let step = (state.step ?? 0) + 1
         state.step = step
+        // Float32 CPU tensors without AMSGrad: the whole update in one pass (same arithmetic).
+        let settings = AdamStepSettings(lr: lr, beta1: beta1, beta2: beta2, eps: group.value("eps"), weightDecay: weightDecay,
+                                        decoupledWeightDecay: group.flag("decoupled_weight_decay"),
+                                        maximize: group.flag("maximize"), step: step)
+        if !group.flag("amsgrad"),
+           fusedAdamStep(param: param, grad: grad, expAvg: expAvg, expAvgSq: expAvgSq, settings: settings) {
+            return
+        }
 
         var grad = group.flag("maximize") ? -grad : grad
         if weightDecay != 0 {

@@ -290,4 +290,35 @@ final class OptimizerBehaviourTests: XCTestCase {
         try restored.loadStateDict(optimizer.stateDict())
         XCTAssertEqual(restored.learningRate, 0.0125)
     }
+
+    // MARK: The fused float32 Adam update
+
+    func testFusedAdamStepMatchesTheOpByOpUpdate() {
+        // A contiguous parameter takes the fused pass; the same values as a transposed view
+        // (not contiguous) take the op-by-op path. Both must agree at every step, for Adam and
+        // AdamW, coupled decay, maximize, and β₁ on both sides of the lerp switch at 0.5.
+        let configurations: [(String, ([Tensor]) -> Adam)] = [
+            ("AdamW", { AdamW($0, lr: 1e-2, betas: (0.9, 0.99), weightDecay: 0.1) }),
+            ("Adam coupled decay", { Adam($0, lr: 3e-3, betas: (0.8, 0.999), weightDecay: 0.05) }),
+            ("Adam maximize, beta1 0.3", { Adam($0, lr: 1e-2, betas: (0.3, 0.9), maximize: true) }),
+        ]
+        for (name, make) in configurations {
+            let values = Tensor.randn([6, 5], generator: Generator(seed: 3))
+            let fusedParam = values.clone().requiresGrad(true)
+            let viewParam = values.t().contiguous().t().requiresGrad(true)   // strides [1, 6]
+            XCTAssertFalse(viewParam.isContiguous)
+            let fused = make([fusedParam]), reference = make([viewParam])
+            for step in 0..<5 {
+                let gradient = syntheticGradient(like: fusedParam, step: step, salt: 1).to(.float32)
+                fusedParam.grad = gradient
+                viewParam.grad = gradient
+                fused.step()
+                reference.step()
+                XCTAssertTrue(fusedParam.allclose(viewParam, rtol: 1e-6, atol: 1e-7),
+                              "\(name), step \(step): max diff \((fusedParam - viewParam).abs().max().item(Float.self))")
+            }
+            let moments = (fused.state(for: fusedParam)?["exp_avg_sq"], reference.state(for: viewParam)?["exp_avg_sq"])
+            XCTAssertTrue(moments.0!.allclose(moments.1!, rtol: 1e-6, atol: 1e-9), name)
+        }
+    }
 }

@@ -159,24 +159,21 @@ struct LSTMLayerKernel {
     /// `lstmCellBackward` reads.
     func forward(biasHH: Tensor?) -> (states: Tensor, activations: Tensor) {
         let dtype = projected.dtype, device = projected.device
-        let gateShape = [steps, batch, 4 * width]
-        // Every step's gates start as projected + b_hh; h·W_hhᵀ is added step by step.
-        let gates = Tensor(uninitializedShape: gateShape, dtype: dtype, device: device)
-        if let biasHH {
-            backend.binary(.add, projected, biasHH.broadcastView(to: gateShape), into: gates)
-        } else {
-            backend.copy(projected, into: gates)
-        }
         let transposedWeight = weightHH.t().contiguous()   // [H, 4H], read row by row
         let states = Tensor(uninitializedShape: [steps, batch, 2 * width], dtype: dtype, device: device)
         let activations = Tensor(uninitializedShape: [steps, batch, 5 * width], dtype: dtype, device: device)
+        let (stepStride, rowStride, columnStride) = (projected.strides[0], projected.strides[1], projected.strides[2])
         forEachRowRange { r in
-            let product = scratch(r.count, 4 * width), cellScratch = scratch(r.count, width)
+            // gates = h·W_hhᵀ + projected[t] (+ b_hh), one step's rows at a time.
+            let gates = scratch(r.count, 4 * width), cellScratch = scratch(r.count, width)
+            let bias = biasHH.map { $0.broadcastView(to: [r.count, 4 * width]) }
             for t in order {
-                backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: product)
-                let stepGates = step(gates, t, r, columns: 4 * width, width: 4 * width)
-                backend.binary(.add, stepGates, product, into: stepGates)
-                backend.lstmCell(gates: stepGates, cell: cellBefore(t, r, states, scratch: cellScratch),
+                backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: gates)
+                let input = Tensor(storage: projected.storage, shape: [r.count, 4 * width], strides: [rowStride, columnStride],
+                                   offset: projected.offset + t * stepStride + r.lowerBound * rowStride, dtype: dtype)
+                backend.binary(.add, gates, input, into: gates)
+                if let bias { backend.binary(.add, gates, bias, into: gates) }
+                backend.lstmCell(gates: gates, cell: cellBefore(t, r, states, scratch: cellScratch),
                                  into: step(states, t, r, columns: 2 * width, width: 2 * width),
                                  activations: step(activations, t, r, columns: 5 * width, width: 5 * width))
             }
