@@ -395,11 +395,11 @@ public class RecurrentBase: Module, CustomReflectable {
                 var c = cs?[index] ?? zeros
                 if case .lstm = kind, masks == nil, x.dtype == .float32 || x.dtype == .float64 {
                     // The whole layer in one fused op (one autograd node, see `lstmLayer`).
-                    let layer = lstmLayer(projected: x.linear(weight: wIH, bias: bIH), hidden: h, cell: c,
+                    let fused = lstmLayer(projected: x.linear(weight: wIH, bias: bIH), hidden: h, cell: c,
                                           weightHH: wHH, biasHH: bHH, reverse: dir == 1)
-                    outputs.append(layer.output)
-                    finalH.append(layer.hidden)
-                    finalC.append(layer.cell)
+                    outputs.append(fused.output)
+                    finalH.append(fused.hidden)
+                    finalC.append(fused.cell)
                     continue
                 }
                 let projected = x.linear(weight: wIH, bias: bIH).unbind(dim: 0)

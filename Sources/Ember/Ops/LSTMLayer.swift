@@ -65,7 +65,7 @@ public func lstmLayer(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH:
 }
 
 /// The same layer as a chain of recorded per-step ops (`linear`, `lstmCellUpdate`): what a
-/// trace sees, and what the backward pass differentiates under `createGraph`.
+/// trace sees (ONNX export), and the reference the fused op is tested against.
 func lstmLayerStepByStep(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH: Tensor, biasHH: Tensor?,
                          reverse: Bool) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
     let steps = projected.shape[0]
