@@ -24,44 +24,56 @@ public enum Gzip {
     /// let bytes = try Gzip.inflate(Array(try Data(contentsOf: url)), path: url.path)
     /// ```
     public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
-        guard isGzip(compressed) else {
-            throw DatasetError(.corruptCompressedData, path: path, "not gzip data (it does not start with 1f 8b)")
-        }
-        // The trailer's ISIZE (uncompressed size mod 2^32) of the last member is a good first guess.
-        var capacity = compressed.count * 4
+        var output: [UInt8] = []
+        // The trailer's ISIZE (uncompressed size mod 2^32) of the last member is a good first
+        // guess; a damaged trailer must not make us reserve gigabytes (deflate never expands
+        // more than 1032:1).
         if compressed.count >= 18 {
             let n = compressed.count
             let isize = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
-            capacity = max(isize, 64)
+            output.reserveCapacity(min(isize, compressed.count * 1032 + 64))
         }
-        // A damaged trailer must not make us allocate gigabytes: deflate never expands
-        // more than 1032:1.
-        capacity = min(capacity, compressed.count * 1032 + 64)
-        var output = [UInt8](repeating: 0, count: max(capacity, 64))
-        var produced = 0
+        try inflate(compressed, path: path) { output.append(contentsOf: $0) }
+        return output
+    }
 
+    /// Inflates a complete gzip file piece by piece: `sink` receives the uncompressed bytes
+    /// in order, in chunks of up to `chunkSize` bytes, so the whole output is never held at
+    /// once. Errors are those of `inflate(_:path:)`; `sink`'s errors propagate.
+    ///
+    /// ```swift
+    /// var total = 0
+    /// try Gzip.inflate(compressedBytes, path: "data.gz") { chunk in total += chunk.count }
+    /// ```
+    public static func inflate(_ compressed: [UInt8], path: String, chunkSize: Int = 1 << 20,
+                               into sink: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        guard isGzip(compressed) else {
+            throw DatasetError(.corruptCompressedData, path: path, "not gzip data (it does not start with 1f 8b)")
+        }
         var stream = z_stream()
         var status = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             throw DatasetError(.corruptCompressedData, path: path, "zlib could not start inflating (error \(status))")
         }
         defer { inflateEnd(&stream) }
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(chunkSize, 64))
+        defer { buffer.deallocate() }
+        var filled = 0
+        func flush() throws {
+            if filled > 0 { try sink(UnsafeBufferPointer(start: buffer.baseAddress, count: filled)) }
+            filled = 0
+        }
 
         try compressed.withUnsafeBufferPointer { input in
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
             stream.avail_in = UInt32(input.count)
             while true {
-                if produced == output.count {
-                    output.append(contentsOf: [UInt8](repeating: 0, count: output.count))
-                }
-                let room = min(output.count - produced, Int(UInt32.max))
-                status = output.withUnsafeMutableBufferPointer { out in
-                    stream.next_out = out.baseAddress! + produced
-                    stream.avail_out = UInt32(room)
-                    let s = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    produced += room - Int(stream.avail_out)
-                    return s
-                }
+                if filled == buffer.count { try flush() }
+                let room = buffer.count - filled
+                stream.next_out = buffer.baseAddress! + filled
+                stream.avail_out = UInt32(room)
+                status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                filled += room - Int(stream.avail_out)
                 switch status {
                 case Z_STREAM_END:
                     // Another member may follow (skip trailing zero padding, as gzip does).
@@ -79,15 +91,14 @@ public enum Gzip {
                         throw DatasetError(.truncated, path: path,
                                            "the gzip stream is truncated (the file ends after \(input.count) bytes, before the end of the compressed data)")
                     }
-                    continue   // no room: the loop grows the output
+                    continue   // no room: the loop hands the chunk on
                 default:
                     let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
                     throw DatasetError(.corruptCompressedData, path: path, "corrupt gzip data: \(message)")
                 }
             }
         }
-        output.removeSubrange(produced...)
-        return output
+        try flush()
     }
 
     /// Compresses `bytes` into one gzip member (for writing `.gz` files and tests).

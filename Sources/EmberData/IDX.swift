@@ -74,6 +74,73 @@ public struct IDXArray {
     /// let a = try IDXArray(bytes: [0, 0, 8, 1, 0, 0, 0, 2, 7, 9], path: "<memory>")   // [7, 9]
     /// ```
     public init(bytes: consuming [UInt8], path: String) throws {
+        let header = try bytes.withUnsafeBufferPointer { try Self.header(of: $0, path: path) }
+        let needed = header.shape.reduce(1, *) * header.type.size
+        try Self.checkPayload(bytes.count - header.size, needed: needed, shape: header.shape, path: path)
+        self.path = path
+        self.elementType = header.type
+        self.shape = header.shape
+        // Drop the header in place: when the caller handed over its only reference (as
+        // `init(contentsOf:)` does), no second copy of the data is made.
+        var data = consume bytes
+        data.removeFirst(header.size)
+        self.payload = data
+    }
+
+    /// Reads the IDX file at `path` (gzipped or plain) without ever holding its elements:
+    /// `header` gets the validated element type and shape, then `payload` the element bytes
+    /// in order, in chunks of up to `chunkSize` bytes. Every check of `init(contentsOf:)`
+    /// applies, with its errors.
+    ///
+    /// ```swift
+    /// try IDXArray.stream(contentsOf: path, header: { type, shape in … }, payload: { bytes in … })
+    /// ```
+    static func stream(contentsOf path: String, chunkSize: Int = 1 << 20, header: (ElementType, [Int]) throws -> Void,
+                       payload: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let file = try FileBytes.read(path)
+        var start: [UInt8] = []   // the header, until it is complete
+        var parsed: (type: ElementType, shape: [Int], size: Int)? = nil
+        var needed = 0, received = 0
+        func consume(_ chunk: UnsafeBufferPointer<UInt8>) throws {
+            var chunk = chunk
+            if parsed == nil {
+                // Enough bytes for the rank first, then for the whole header.
+                let wanted = start.count < 4 ? 4 : 4 + 4 * Int(start[3])
+                let take = min(wanted - start.count, chunk.count)
+                start.append(contentsOf: chunk.prefix(take))
+                chunk = UnsafeBufferPointer(rebasing: chunk.dropFirst(take))
+                guard start.count == wanted else { return }
+                if wanted == 4 && start[0] == 0 && start[1] == 0 && start[3] > 0 { return try consume(chunk) }
+                let complete = try start.withUnsafeBufferPointer { try Self.header(of: $0, path: path) }
+                parsed = complete
+                needed = complete.shape.reduce(1, *) * complete.type.size
+                try header(complete.type, complete.shape)
+            }
+            // Bytes past the elements are counted for the error at the end, not handed on.
+            let usable = max(0, min(chunk.count, needed - received))
+            received += chunk.count
+            if usable > 0 { try payload(UnsafeBufferPointer(rebasing: chunk.prefix(usable))) }
+        }
+        if Gzip.isGzip(file) {
+            try Gzip.inflate(file, path: path, chunkSize: chunkSize, into: consume)
+        } else {
+            try file.withUnsafeBufferPointer { all in
+                for start in stride(from: 0, to: all.count, by: max(chunkSize, 1)) {
+                    try consume(UnsafeBufferPointer(rebasing: all[start ..< min(all.count, start + max(chunkSize, 1))]))
+                }
+            }
+        }
+        guard let parsed else {
+            // Too short for a header: the whole-buffer parser gives the exact message.
+            _ = try start.withUnsafeBufferPointer { try Self.header(of: $0, path: path) }
+            return
+        }
+        try checkPayload(received, needed: needed, shape: parsed.shape, path: path)
+    }
+
+    /// Parses and validates the header at the start of `bytes`: element type, shape and the
+    /// header's size in bytes.
+    private static func header(of bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> (type: ElementType, shape: [Int], size: Int) {
         guard bytes.count >= 4 else {
             throw DatasetError(.truncated, path: path, "file is \(bytes.count) bytes, too short for an IDX header (4 bytes of magic number)")
         }
@@ -103,8 +170,11 @@ public struct IDXArray {
                 throw DatasetError(.sizeMismatch, path: path, "IDX dimensions \(shape) are implausibly large")
             }
         }
-        let needed = count * type.size
-        let available = bytes.count - headerSize
+        return (type, shape, headerSize)
+    }
+
+    /// Checks that `available` payload bytes are exactly the `needed` ones.
+    private static func checkPayload(_ available: Int, needed: Int, shape: [Int], path: String) throws {
         if available < needed {
             throw DatasetError(.truncated, path: path,
                                "truncated data: dimensions \(shape) need \(needed) bytes, the file holds \(available)")
@@ -113,14 +183,6 @@ public struct IDXArray {
             throw DatasetError(.sizeMismatch, path: path,
                                "dimensions \(shape) need \(needed) bytes, but the file holds \(available) (\(available - needed) unexpected trailing bytes)")
         }
-        self.path = path
-        self.elementType = type
-        self.shape = shape
-        // Drop the header in place: when the caller handed over its only reference (as
-        // `init(contentsOf:)` does), no second copy of the data is made.
-        var data = consume bytes
-        data.removeFirst(headerSize)
-        self.payload = data
     }
 
     /// The elements as a tensor of `shape`: uint8 stays uint8, int8 and int16 widen to

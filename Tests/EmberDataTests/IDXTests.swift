@@ -96,6 +96,52 @@ final class IDXTests: XCTestCase {
         expectDatasetError(.corruptCompressedData, crcPath, "incorrect data check") { _ = try IDXArray(contentsOf: crcPath) }
     }
 
+    func testStreamingReaderAgreesWithTheWholeFileReader() throws {
+        // Every file below, read whole and streamed in chunks of 1, 3, 5 and 1 MiB bytes
+        // (chunk edges inside the header and the data): the same shape and bytes, or the
+        // same error.
+        var badMagic = images; badMagic[0] = 1
+        var badType = images; badType[2] = 7
+        let compressed = Gzip.deflate(images + [UInt8](repeating: 3, count: 500))
+        var corrupt = compressed; corrupt[12] ^= 0xFF; corrupt[13] ^= 0xFF; corrupt[14] ^= 0xFF
+        let files: [(String, [UInt8])] = [
+            ("plain", images), ("gz", Gzip.deflate(images)), ("labels.gz", Gzip.deflate(labels)),
+            ("short", [0, 0]), ("rank only", [0, 0, 8, 3]), ("header", Array(images.prefix(9))),
+            ("data", Array(images.dropLast(4))), ("data.gz", Gzip.deflate(Array(images.dropLast(4)))),
+            ("long", images + [1, 2]), ("long.gz", Gzip.deflate(images + [1, 2])),
+            ("bad magic", badMagic), ("bad type", badType), ("zero dims", [0, 0, 8, 0]),
+            ("cut.gz", Array(compressed.prefix(compressed.count / 2))), ("corrupt.gz", corrupt), ("empty", []),
+        ]
+        for (name, bytes) in files {
+            let path = try dir.write(name.replacingOccurrences(of: " ", with: "-"), bytes)
+            let whole = Result { try IDXArray(contentsOf: path) }
+            for chunkSize in [1, 3, 5, 1 << 20] {
+                var shape: [Int]? = nil, type: IDXArray.ElementType? = nil, streamed: [UInt8] = []
+                let outcome = Result {
+                    try IDXArray.stream(contentsOf: path, chunkSize: chunkSize,
+                                        header: { type = $0; shape = $1 }, payload: { streamed.append(contentsOf: $0) })
+                }
+                switch (whole, outcome) {
+                case (.success(let array), .success):
+                    XCTAssertEqual(shape, array.shape, "\(name), chunks of \(chunkSize)")
+                    XCTAssertEqual(type, array.elementType, "\(name), chunks of \(chunkSize)")
+                    XCTAssertEqual(streamed, array.payload, "\(name), chunks of \(chunkSize)")
+                case (.failure(let expected), .failure(let got)):
+                    XCTAssertEqual("\(got)", "\(expected)", "\(name), chunks of \(chunkSize)")
+                default:
+                    XCTFail("\(name), chunks of \(chunkSize): whole read \(whole), streamed \(outcome)")
+                }
+            }
+        }
+        // Inflating in pieces gives the same bytes whatever the piece size.
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        for chunkSize in [1000, 65536] {
+            var pieces: [UInt8] = []
+            try Gzip.inflate(Gzip.deflate(big), path: "big", chunkSize: chunkSize) { pieces.append(contentsOf: $0) }
+            XCTAssertEqual(pieces, big)
+        }
+    }
+
     func testConcatenatedGzipMembersAndEmptyInput() throws {
         let joined = Gzip.deflate([1, 2, 3]) + Gzip.deflate([4, 5])
         XCTAssertEqual(try Gzip.inflate(joined, path: "j"), [1, 2, 3, 4, 5])
