@@ -52,7 +52,9 @@ let package = Package(
         .executableTarget(name: "AutogradDemo", dependencies: ["Ember"], path: "Examples/AutogradDemo"),
         .executableTarget(name: "EmberBench", dependencies: ["Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels", "EmberVision"],
                           path: "Benchmarks/EmberBench"),
-        .testTarget(name: "EmberTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberTests",
+        // What several test targets share: finding and running the reference Python.
+        .target(name: "EmberTestSupport", path: "Tests/EmberTestSupport"),
+        .testTarget(name: "EmberTests", dependencies: ["Ember", "EmberData", "EmberTestSupport"], path: "Tests/EmberTests",
                     resources: [.copy("Fixtures")],
                     // Compiles the IDX and CSV parsers into the fuzz tests (they live in EmberData).
                     swiftSettings: [.define("EMBER_FUZZ_DATA")]),
@@ -64,12 +66,12 @@ let package = Package(
                     path: "Tests/EmberModelsTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "EmberVisionTests", dependencies: ["Ember", "EmberVision"], path: "Tests/EmberVisionTests",
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EmberONNXTests", dependencies: ["Ember", "EmberNN", "EmberONNX"], path: "Tests/EmberONNXTests"),
-        .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData"], path: "Tests/EmberDataTests",
+        .testTarget(name: "EmberONNXTests", dependencies: ["Ember", "EmberNN", "EmberONNX", "EmberTestSupport"], path: "Tests/EmberONNXTests"),
+        .testTarget(name: "EmberDataTests", dependencies: ["Ember", "EmberData", "EmberTestSupport"], path: "Tests/EmberDataTests",
                     resources: [.copy("Fixtures")]),
         // Runs the built `ember` tool as a user would (the dependency makes sure it is built).
         .testTarget(name: "EmberCLITests", dependencies: ["EmberCLI", "Ember", "EmberNN", "EmberOptim", "EmberData", "EmberModels",
-                                                           "EmberVision", "EmberONNX"],
+                                                           "EmberVision", "EmberONNX", "EmberTestSupport"],
                     path: "Tests/EmberCLITests"),
     ]
 )

@@ -2,6 +2,7 @@
 // with Ember's results; bad arguments give one error line and exit status 1.
 import Foundation
 import XCTest
+import EmberTestSupport
 import Ember
 import EmberNN
 import EmberModels
@@ -14,18 +15,9 @@ final class ExportTests: XCTestCase {
                    Flatten(), Linear(3136, 128), ReLU(), Linear(128, 10))
     }
 
-    /// A Python with onnx and onnxruntime, or a skip with the reason printed.
-    private func python() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["EMBER_PYTHON"], root.appendingPathComponent(".venv-ref/bin/python").path]
-        for case let python? in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-c", "import onnx, onnxruntime, numpy"]
-            try process.run()
-            process.waitUntilExit()
-            if process.terminationStatus == 0 { return python }
-        }
+    /// A Python with onnx and onnxruntime (`ReferencePython`), or a skip with the reason printed.
+    private func python() throws -> URL {
+        if let python = ReferencePython.find(importing: ["onnx", "onnxruntime", "numpy"]) { return python }
         let reason = "no Python with onnx and onnxruntime (set EMBER_PYTHON or run scripts/make_test_venv.sh): skipping the ONNX Runtime check of ember export"
         print(reason)
         throw XCTSkip(reason)
@@ -53,16 +45,8 @@ final class ExportTests: XCTestCase {
         print("max_abs", np.max(np.abs(got - want)), "excess", excess)
         sys.exit(0 if excess <= 0 else 3)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, onnx.path, dir.path, inputName, inputShape]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output, file: file, line: line)
+        let (status, output) = try ReferencePython.run(python, ["-c", script, onnx.path, dir.path, inputName, inputShape])
+        XCTAssertEqual(status, 0, output, file: file, line: line)
     }
 
     func testExportsAFashionMNISTCNNCheckpointThatONNXRuntimeRuns() throws {

@@ -5,22 +5,10 @@
 // `EMBER_FUZZ_SEED` and `EMBER_FUZZ_SECONDS` (default 2.5) change the seed and the budget.
 import Foundation
 import XCTest
+import Ember
 @testable import EmberData
 
 final class ParquetFuzzTests: XCTestCase {
-    /// SplitMix64.
-    private struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
-
     private static let extremes: [UInt64] = [0, UInt64.max, 1 << 31, (1 << 31) - 1, 1 << 32, UInt64(Int64.max), 1 << 63, 0x7F, 0x80]
 
     private func residentKiB() -> Int {
@@ -38,37 +26,37 @@ final class ParquetFuzzTests: XCTestCase {
         return n - 8 - length
     }
 
-    private func mutate(_ seed: [UInt8], corpus: [[UInt8]], random: inout Random) -> [UInt8] {
+    private func mutate(_ seed: [UInt8], corpus: [[UInt8]], random: Generator) -> [UInt8] {
         var bytes = seed
         // Half of the mutations aim at the footer, where the offsets and sizes live.
-        let low = random.below(2) == 0 ? min(footerStart(seed), max(seed.count - 1, 0)) : 0
-        func position() -> Int { low + random.below(max(bytes.count - low, 1)) }
-        for _ in 0..<(1 + random.below(4)) {
+        let low = random.next(below: 2) == 0 ? min(footerStart(seed), max(seed.count - 1, 0)) : 0
+        func position() -> Int { low + random.next(below: max(bytes.count - low, 1)) }
+        for _ in 0..<(1 + random.next(below: 4)) {
             guard !bytes.isEmpty else { break }
-            switch random.below(8) {
+            switch random.next(below: 8) {
             case 0, 1:
-                for _ in 0..<(1 + random.below(4)) { bytes[min(position(), bytes.count - 1)] ^= UInt8(1) << UInt8(random.below(8)) }
+                for _ in 0..<(1 + random.next(below: 4)) { bytes[min(position(), bytes.count - 1)] ^= UInt8(1) << UInt8(random.next(below: 8)) }
             case 2:
-                bytes[min(position(), bytes.count - 1)] = [0, 0xFF, 0x7F, 0x80, 0x15, 0x16, 0x19, 0x1C][random.below(8)]
+                bytes[min(position(), bytes.count - 1)] = [0, 0xFF, 0x7F, 0x80, 0x15, 0x16, 0x19, 0x1C][random.next(below: 8)]
             case 3:
                 let at = min(position(), bytes.count)
-                bytes.insert(contentsOf: (0..<(1 + random.below(8))).map { _ in UInt8(random.below(256)) }, at: at)
+                bytes.insert(contentsOf: (0..<(1 + random.next(below: 8))).map { _ in UInt8(random.next(below: 256)) }, at: at)
             case 4:
                 let at = min(position(), bytes.count - 1)
-                bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.below(8)))
+                bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.next(below: 8)))
             case 5:
-                bytes = Array(bytes.prefix(random.below(bytes.count + 1)))
+                bytes = Array(bytes.prefix(random.next(below: bytes.count + 1)))
             case 6:
-                let other = corpus[random.below(corpus.count)]
-                bytes = Array(bytes.prefix(random.below(bytes.count + 1))) + Array(other.suffix(random.below(other.count + 1)))
+                let other = corpus[random.next(below: corpus.count)]
+                bytes = Array(bytes.prefix(random.next(below: bytes.count + 1))) + Array(other.suffix(random.next(below: other.count + 1)))
             default:
                 // An extreme value as a varint (what Thrift uses for every integer).
-                var v = Self.extremes[random.below(Self.extremes.count)]
+                var v = Self.extremes[random.next(below: Self.extremes.count)]
                 var encoded: [UInt8] = []
                 while v >= 0x80 { encoded.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
                 encoded.append(UInt8(v))
                 let at = min(position(), bytes.count - 1)
-                bytes.replaceSubrange(at..<min(bytes.count, at + 1 + random.below(3)), with: encoded)
+                bytes.replaceSubrange(at..<min(bytes.count, at + 1 + random.next(below: 3)), with: encoded)
             }
         }
         return bytes
@@ -81,7 +69,7 @@ final class ParquetFuzzTests: XCTestCase {
         let corpus = try ParquetFixtures.readableNames().map(ParquetFixtures.bytes) + [HandMadeParquet().bytes()]
         for bytes in corpus { XCTAssertNoThrow(try readEveryColumn(try ParquetFile(bytes: bytes))) }
 
-        var random = Random(state: seed)
+        let random = Generator(seed: seed)
         let rssStart = residentKiB()
         var maxRSS = rssStart
         var cases = 0, parsed = 0, refused = 0, slowest = 0.0
@@ -90,7 +78,7 @@ final class ParquetFuzzTests: XCTestCase {
         let smallest = corpus.min { $0.count < $1.count }!
         var inputs: [[UInt8]] = (footerStart(smallest)..<smallest.count).map { Array(smallest.prefix($0)) }
         while Date().timeIntervalSince(start) < budget {
-            let input = inputs.popLast() ?? mutate(corpus[random.below(corpus.count)], corpus: corpus, random: &random)
+            let input = inputs.popLast() ?? mutate(corpus[random.next(below: corpus.count)], corpus: corpus, random: random)
             let t0 = Date()
             do {
                 try readEveryColumn(try ParquetFile(bytes: input, source: "fuzz.parquet"))

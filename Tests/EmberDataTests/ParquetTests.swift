@@ -3,6 +3,7 @@
 // unsupported features named, and damaged files refused with typed errors.
 import Foundation
 import XCTest
+import EmberTestSupport
 @testable import EmberData
 
 final class ParquetTests: XCTestCase {
@@ -113,8 +114,8 @@ final class ParquetTests: XCTestCase {
     // MARK: Cross-check against pyarrow on a freshly written larger file
 
     func testLargerFileFromPyarrowMatches() throws {
-        guard let python = ParquetFixtures.referencePython else {
-            throw XCTSkip("no .venv-ref/bin/python in \(FileManager.default.currentDirectoryPath): pyarrow cross-check skipped")
+        guard let python = ReferencePython.find(importing: ["numpy", "pyarrow"]) else {
+            throw XCTSkip("no Python with pyarrow (set EMBER_PYTHON or run scripts/make_test_venv.sh): pyarrow cross-check skipped")
         }
         let dir = try ScratchDirectory()
         defer { dir.remove() }
@@ -133,12 +134,8 @@ final class ParquetTests: XCTestCase {
         json.dump({"word": words, "n": [int(x) for x in ints], "v": [float(x) for x in vals]}, open(sys.argv[2], "w"))
         """
         let scriptPath = try dir.write("make.py", text: script)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [scriptPath, dir.path("big.parquet"), dir.path("big.json")]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw XCTSkip("pyarrow could not write the cross-check file (status \(process.terminationStatus))") }
+        let (status, output) = try ReferencePython.run(python, [scriptPath, dir.path("big.parquet"), dir.path("big.json")])
+        guard status == 0 else { return XCTFail("pyarrow could not write the cross-check file (status \(status)):\n\(output)") }
         let reference = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("big.json")))) as? [String: [Any]])
         let file = try ParquetFile(contentsOf: URL(fileURLWithPath: dir.path("big.parquet")))
         XCTAssertEqual(file.rowCount, 25000)

@@ -4,6 +4,7 @@
 import Ember
 import EmberNN
 import EmberONNX
+import EmberTestSupport
 import Foundation
 import XCTest
 
@@ -31,30 +32,13 @@ enum ONNXRuntimeChecker {
     static let absoluteTolerance = 1e-5
     static let relativeTolerance = 1e-5
 
-    /// A Python with onnx, onnxruntime and numpy: $EMBER_PYTHON, else the repository's
-    /// .venv-ref. Throws XCTSkip (and prints why) when there is none.
-    static func python() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["EMBER_PYTHON"], root.appendingPathComponent(".venv-ref/bin/python").path]
-        for case let python? in candidates where FileManager.default.isExecutableFile(atPath: python) {
-            if (try? run(python, ["-c", "import onnx, onnxruntime, numpy"]))?.status == 0 { return python }
-        }
+    /// A Python with onnx, onnxruntime and numpy (`ReferencePython`). Throws XCTSkip (and
+    /// prints why) when there is none.
+    static func python() throws -> URL {
+        if let python = ReferencePython.find(importing: ["onnx", "onnxruntime", "numpy"]) { return python }
         let reason = "no Python with onnx and onnxruntime (set EMBER_PYTHON or run scripts/make_test_venv.sh): skipping the ONNX Runtime check"
         print(reason)
         throw XCTSkip(reason)
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
     }
 
     /// The Python side: check each model, run it on every sample, compare.
@@ -103,7 +87,7 @@ enum ONNXRuntimeChecker {
             manifest.append(["name": runtimeCase.name, "onnx": runtimeCase.onnx.path, "samples": runtimeCase.samples.count])
         }
         try JSONSerialization.data(withJSONObject: manifest).write(to: directory.appendingPathComponent("cases.json"))
-        let result = try run(python, ["-c", script, directory.path, "\(absoluteTolerance)", "\(relativeTolerance)"])
+        let result = try ReferencePython.run(python, ["-c", script, directory.path, "\(absoluteTolerance)", "\(relativeTolerance)"])
         guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("RESULTS ") }) else {
             XCTFail("the ONNX check script failed (status \(result.status)):\n\(result.output)")
             return [:]

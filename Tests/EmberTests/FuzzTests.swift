@@ -72,19 +72,6 @@ private let fuzzSignalHandler: @convention(c) (Int32) -> Void = { signal in
 
 // MARK: - Random numbers and mutations
 
-/// SplitMix64: small, fast, reproducible.
-private struct FuzzRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-}
-
 /// 0, -1, 2^31, 2^31 - 1, 2^32, 2^63 - 1, 2^63 as bit patterns.
 private let extremeIntegers: [UInt64] = [0, UInt64.max, 1 << 31, (1 << 31) - 1, 1 << 32, UInt64(Int64.max), 1 << 63]
 private let extremeDecimals = ["0", "-1", "2147483648", "4294967296", "9223372036854775807",
@@ -116,41 +103,41 @@ private func decimalRuns(_ bytes: [UInt8], limit: Int = 4096) -> [Range<Int>] {
     return runs
 }
 
-private func mutate(_ input: [UInt8], corpus: [[UInt8]], random: inout FuzzRandom) -> [UInt8] {
+private func mutate(_ input: [UInt8], corpus: [[UInt8]], random: Generator) -> [UInt8] {
     var bytes = input
-    for _ in 0..<(1 + random.below(4)) {
-        switch random.below(10) {
+    for _ in 0..<(1 + random.next(below: 4)) {
+        switch random.next(below: 10) {
         case 0, 1: // bit flips
             guard !bytes.isEmpty else { continue }
-            for _ in 0..<(1 + random.below(8)) { bytes[random.below(bytes.count)] ^= UInt8(1) << UInt8(random.below(8)) }
+            for _ in 0..<(1 + random.next(below: 8)) { bytes[random.next(below: bytes.count)] ^= UInt8(1) << UInt8(random.next(below: 8)) }
         case 2: // interesting byte
             guard !bytes.isEmpty else { continue }
-            bytes[random.below(bytes.count)] = [0, 0xFF, 0x7F, 0x80, 1, UInt8(random.below(256))][random.below(6)]
+            bytes[random.next(below: bytes.count)] = [0, 0xFF, 0x7F, 0x80, 1, UInt8(random.next(below: 256))][random.next(below: 6)]
         case 3: // insert
-            let at = random.below(bytes.count + 1)
-            bytes.insert(contentsOf: (0..<(1 + random.below(16))).map { _ in UInt8(random.below(256)) }, at: at)
+            let at = random.next(below: bytes.count + 1)
+            bytes.insert(contentsOf: (0..<(1 + random.next(below: 16))).map { _ in UInt8(random.next(below: 256)) }, at: at)
         case 4: // delete
             guard !bytes.isEmpty else { continue }
-            let at = random.below(bytes.count)
-            bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.below(16)))
+            let at = random.next(below: bytes.count)
+            bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.next(below: 16)))
         case 5: // truncate
-            bytes = Array(bytes.prefix(random.below(bytes.count + 1)))
+            bytes = Array(bytes.prefix(random.next(below: bytes.count + 1)))
         case 6: // splice with another seed
-            let other = corpus[random.below(corpus.count)]
-            bytes = Array(bytes.prefix(random.below(bytes.count + 1))) + Array(other.suffix(random.below(other.count + 1)))
+            let other = corpus[random.next(below: corpus.count)]
+            bytes = Array(bytes.prefix(random.next(below: bytes.count + 1))) + Array(other.suffix(random.next(below: other.count + 1)))
         case 7: // duplicate a chunk
             guard !bytes.isEmpty else { continue }
-            let at = random.below(bytes.count)
-            let chunk = bytes[at..<min(bytes.count, at + 1 + random.below(64))]
-            bytes.insert(contentsOf: chunk, at: random.below(bytes.count + 1))
+            let at = random.next(below: bytes.count)
+            let chunk = bytes[at..<min(bytes.count, at + 1 + random.next(below: 64))]
+            bytes.insert(contentsOf: chunk, at: random.next(below: bytes.count + 1))
         case 8: // extreme integer field
             guard !bytes.isEmpty else { continue }
-            overwrite(&bytes, at: random.below(bytes.count), value: extremeIntegers[random.below(extremeIntegers.count)],
-                      width: [2, 4, 8][random.below(3)], bigEndian: random.below(2) == 1)
+            overwrite(&bytes, at: random.next(below: bytes.count), value: extremeIntegers[random.next(below: extremeIntegers.count)],
+                      width: [2, 4, 8][random.next(below: 3)], bigEndian: random.next(below: 2) == 1)
         default: // extreme decimal number in a text header
             let runs = decimalRuns(bytes)
             guard !runs.isEmpty else { continue }
-            bytes.replaceSubrange(runs[random.below(runs.count)], with: Array(extremeDecimals[random.below(extremeDecimals.count)].utf8))
+            bytes.replaceSubrange(runs[random.next(below: runs.count)], with: Array(extremeDecimals[random.next(below: extremeDecimals.count)].utf8))
         }
     }
     return bytes
@@ -237,7 +224,7 @@ final class FuzzTests: XCTestCase {
     /// Runs the mutation loop for one parser and returns the number of cases tried.
     @discardableResult
     private func fuzz(_ label: String, seeds corpus: [[UInt8]], budget: Double = FuzzTests.budget,
-                      mutator: (([UInt8], [[UInt8]], inout FuzzRandom) -> [UInt8])? = nil,
+                      mutator: (([UInt8], [[UInt8]], Generator) -> [UInt8])? = nil,
                       deterministic: Bool = true,
                       parse: ([UInt8]) throws -> [Tensor], isTyped: (Error) -> Bool) -> Int {
         precondition(!corpus.isEmpty)
@@ -248,7 +235,7 @@ final class FuzzTests: XCTestCase {
         let previous = signals.map { signal($0, fuzzSignalHandler) }
         defer { for (s, old) in zip(signals, previous) { signal(s, old) } }
 
-        var random = FuzzRandom(state: Self.fuzzSeed ^ UInt64(truncatingIfNeeded: label.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) }))
+        let random = Generator(seed: Self.fuzzSeed ^ UInt64(truncatingIfNeeded: label.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) }))
         let start = Date()
         let deadline = start.addingTimeInterval(budget)
         let deterministicDeadline = start.addingTimeInterval(budget * 0.45)
@@ -296,8 +283,8 @@ final class FuzzTests: XCTestCase {
         let deterministicCases = cases
         while Date() < deadline {
             for _ in 0..<16 {
-                let seed = corpus[random.below(corpus.count)]
-                run(mutator.map { $0(seed, corpus, &random) } ?? mutate(seed, corpus: corpus, random: &random))
+                let seed = corpus[random.next(below: corpus.count)]
+                run(mutator.map { $0(seed, corpus, random) } ?? mutate(seed, corpus: corpus, random: random))
             }
         }
         maxRSS = max(maxRSS, procStatusKiB("VmRSS"))
@@ -383,12 +370,12 @@ final class FuzzTests: XCTestCase {
             let index = corpus.firstIndex(of: seed) ?? 0
             var entries = archives[index]
             let target: Int
-            if random.below(5) == 0 {
-                target = random.below(entries.count)
+            if random.next(below: 5) == 0 {
+                target = random.next(below: entries.count)
             } else {
                 target = entries.firstIndex { $0.0.hasSuffix("/data.pkl") }!
             }
-            entries[target].1 = mutate(entries[target].1, corpus: pickles, random: &random)
+            entries[target].1 = mutate(entries[target].1, corpus: pickles, random: random)
             var writer = ZipWriter()
             for (name, data) in entries { writer.add(name, Data(data)) }
             return [UInt8](writer.finish())

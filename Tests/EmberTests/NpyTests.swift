@@ -3,6 +3,7 @@
 // NumPy is available — a round trip of Ember-written files through NumPy.
 import Foundation
 import XCTest
+import EmberTestSupport
 @testable import Ember
 
 final class NpyTests: XCTestCase {

@@ -4,6 +4,7 @@
 // through NumPy in both directions.
 import Foundation
 import XCTest
+import EmberTestSupport
 @testable import Ember
 
 final class NpzTests: XCTestCase {

@@ -2,6 +2,7 @@
 // load in the reference implementation, and malformed files give clear errors.
 import Foundation
 import XCTest
+import EmberTestSupport
 @testable import Ember
 
 final class SafetensorsTests: XCTestCase {

@@ -4,6 +4,7 @@
 // typed errors naming the file and never run anything.
 import Foundation
 import XCTest
+import EmberTestSupport
 @testable import Ember
 
 final class TorchCheckpointTests: XCTestCase {

@@ -49,6 +49,17 @@ public final class Generator: RandomNumberGenerator {
         return result
     }
 
+    /// A uniformly drawn integer in `0..<bound` (0 when `bound` ≤ 0), from the next 64 bits
+    /// (the high half of their product with `bound`).
+    ///
+    /// ```swift
+    /// let g = Generator(seed: 1)
+    /// let die = g.next(below: 6) + 1   // 1...6
+    /// ```
+    public func next(below bound: Int) -> Int {
+        bound <= 0 ? 0 : Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A uniform double in [0, 1) with 53 random bits.
