@@ -288,7 +288,7 @@ public final class BertSelfAttention: Module {
     func forward(_ x: Tensor, mask: Tensor?, layout: PaddingLayout?) -> Tensor {
         let b = layout?.batch ?? x.shape[0], t = layout?.length ?? x.shape[1]
         func heads(_ m: Tensor) -> Tensor {
-            (layout?.pad(m) ?? m).reshape([b, t, numHeads, headDim]).transpose(1, 2)
+            (layout?.padForAttention(m) ?? m).reshape([b, t, numHeads, headDim]).transpose(1, 2)
         }
         let context = scaledDotProductAttention(query: heads(query(x)), key: heads(key(x)), value: heads(value(x)),
                                                 attnMask: mask, dropoutP: isTraining ? dropoutP : 0)

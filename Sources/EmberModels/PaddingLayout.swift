@@ -22,6 +22,8 @@ struct PaddingLayout {
     /// int64 `[B·T]`: each padded position's row in the packed layout; padding points at
     /// row N, a zero row `pad` appends.
     let packedRows: Tensor
+    /// The same with padding pointing at row 0 (for `padForAttention`).
+    let packedRowsOrFirst: Tensor
 
     /// The layout of `mask` `[B, T]` (nonzero or true on real tokens).
     init(mask: Tensor) {
@@ -37,14 +39,23 @@ struct PaddingLayout {
             }
         }
         tokens = real.count
-        for (position, kept) in keep.enumerated() where kept == 0 { rows[position] = Int64(tokens) }
         realPositions = Tensor(real, shape: [tokens])
+        packedRowsOrFirst = Tensor(rows, shape: [keep.count])
+        for (position, kept) in keep.enumerated() where kept == 0 { rows[position] = Int64(tokens) }
         packedRows = Tensor(rows, shape: [keep.count])
     }
 
     /// `[B, T, H]` → `[N, H]`: the real tokens' rows, in order.
     func pack(_ x: Tensor) -> Tensor {
         x.reshape([batch * length, x.shape[2]]).indexSelect(dim: 0, index: realPositions)
+    }
+
+    /// `[N, H]` → `[B, T, H]` for attention's queries, keys and values, whose padded rows
+    /// are never seen (masked keys get weight 0, padded query rows are dropped by `pack`):
+    /// they repeat the first token's row, which spares `pad`'s copy of the whole input.
+    func padForAttention(_ x: Tensor) -> Tensor {
+        if tokens == 0 { return pad(x) }
+        return x.indexSelect(dim: 0, index: packedRowsOrFirst).reshape([batch, length, x.shape[1]])
     }
 
     /// `[N, H]` → `[B, T, H]`, with zeros at the padding.

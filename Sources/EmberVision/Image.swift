@@ -34,6 +34,14 @@ public struct Image: Equatable, Sendable {
     /// ```
     public static var maximumPixels = 178_956_970
 
+    /// An RGB image from a decoder's `malloc`ed `width × height × 3` buffer, which it copies
+    /// and frees (the C decoders allocate only once they know the size).
+    init(takingDecodedRGB pixels: UnsafeMutablePointer<UInt8>, width: Int, height: Int) {
+        defer { free(pixels) }
+        self.init(width: width, height: height, channels: 3,
+                  pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: width * height * 3)))
+    }
+
     /// An image from raw interleaved pixels.
     ///
     /// - Parameters:

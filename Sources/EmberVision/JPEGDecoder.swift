@@ -37,9 +37,6 @@ public enum JPEGDecoder {
         default: throw ImageError.corrupt(file: name, format: "JPEG", reason: reason)
         }
         guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "the decoder returned no pixels") }
-        defer { free(pixels) }
-        let count = Int(width) * Int(height) * 3
-        return Image(width: Int(width), height: Int(height), channels: 3,
-                     pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: count)))
+        return Image(takingDecodedRGB: pixels, width: Int(width), height: Int(height))
     }
 }

@@ -35,9 +35,6 @@ public enum PNGDecoder {
         guard status == 0, let pixels else {
             throw ImageError.corrupt(file: name, format: "PNG", reason: String(cString: message))
         }
-        defer { free(pixels) }
-        let count = Int(width) * Int(height) * 3
-        return Image(width: Int(width), height: Int(height), channels: 3,
-                     pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: count)))
+        return Image(takingDecodedRGB: pixels, width: Int(width), height: Int(height))
     }
 }
