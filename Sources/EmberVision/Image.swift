@@ -34,12 +34,36 @@ public struct Image: Equatable, Sendable {
     /// ```
     public static var maximumPixels = 178_956_970
 
-    /// An RGB image from a decoder's `malloc`ed `width × height × 3` buffer, which it copies
-    /// and frees (the C decoders allocate only once they know the size).
-    init(takingDecodedRGB pixels: UnsafeMutablePointer<UInt8>, width: Int, height: Int) {
+    /// The signature both C decode shims share (`ember_jpeg_decode_rgb`, `ember_png_decode_rgb`):
+    /// bytes and their count, then the out-parameters pixels (a `malloc`ed `width × height × 3`
+    /// buffer), width and height, the pixel limit, and a buffer for the library's message.
+    /// Returns 0 (decoded), 1 (corrupt), 2 (unsupported variant) or 3 (over the limit).
+    typealias DecodeShim = (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>,
+                            UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, Int, UnsafeMutablePointer<CChar>?, Int) -> Int32
+
+    /// Runs a C decode shim on `data` and turns its status into an RGB image or an
+    /// ``ImageError`` naming `name` and `format`.
+    static func decodeRGB(_ data: Data, name: String, format: String, with shim: DecodeShim) throws -> Image {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0, height: Int32 = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let status = data.withUnsafeBytes { raw -> Int32 in
+            message.withUnsafeMutableBufferPointer { text in
+                shim(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &pixels, &width, &height,
+                     maximumPixels, text.baseAddress, text.count)
+            }
+        }
+        let reason = String(cString: message)
+        switch status {
+        case 0: break
+        case 2: throw ImageError.unsupported(file: name, format: format, reason: reason)
+        case 3: throw ImageError.tooLarge(file: name, format: format, width: Int(width), height: Int(height), limit: maximumPixels)
+        default: throw ImageError.corrupt(file: name, format: format, reason: reason)
+        }
+        guard let pixels else { throw ImageError.corrupt(file: name, format: format, reason: "the decoder returned no pixels") }
         defer { free(pixels) }
-        self.init(width: width, height: height, channels: 3,
-                  pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: width * height * 3)))
+        return Image(width: Int(width), height: Int(height), channels: 3,
+                     pixels: [UInt8](UnsafeBufferPointer(start: pixels, count: Int(width) * Int(height) * 3)))
     }
 
     /// An image from raw interleaved pixels.

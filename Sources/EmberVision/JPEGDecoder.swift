@@ -20,23 +20,6 @@ public enum JPEGDecoder {
     ///   ``ImageError/unsupported(file:format:reason:)`` for CMYK/YCCK,
     ///   ``ImageError/tooLarge(file:format:width:height:limit:)`` past `Image.maximumPixels`.
     public static func decode(_ data: Data, name: String) throws -> Image {
-        var pixels: UnsafeMutablePointer<UInt8>?
-        var width: Int32 = 0, height: Int32 = 0
-        var message = [CChar](repeating: 0, count: 512)
-        let status = data.withUnsafeBytes { raw -> Int32 in
-            message.withUnsafeMutableBufferPointer { text in
-                ember_jpeg_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, UInt(raw.count), &pixels,
-                                      &width, &height, Image.maximumPixels, text.baseAddress, text.count)
-            }
-        }
-        let reason = String(cString: message)
-        switch status {
-        case 0: break
-        case 2: throw ImageError.unsupported(file: name, format: "JPEG", reason: reason)
-        case 3: throw ImageError.tooLarge(file: name, format: "JPEG", width: Int(width), height: Int(height), limit: Image.maximumPixels)
-        default: throw ImageError.corrupt(file: name, format: "JPEG", reason: reason)
-        }
-        guard let pixels else { throw ImageError.corrupt(file: name, format: "JPEG", reason: "the decoder returned no pixels") }
-        return Image(takingDecodedRGB: pixels, width: Int(width), height: Int(height))
+        try Image.decodeRGB(data, name: name, format: "JPEG") { ember_jpeg_decode_rgb($0, UInt($1), $2, $3, $4, $5, $6, $7) }
     }
 }

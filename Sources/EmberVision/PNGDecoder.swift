@@ -20,21 +20,6 @@ public enum PNGDecoder {
     /// - Throws: ``ImageError/corrupt(file:format:reason:)`` with libpng's message,
     ///   ``ImageError/tooLarge(file:format:width:height:limit:)`` past `Image.maximumPixels`.
     public static func decode(_ data: Data, name: String) throws -> Image {
-        var pixels: UnsafeMutablePointer<UInt8>?
-        var width: Int32 = 0, height: Int32 = 0
-        var message = [CChar](repeating: 0, count: 512)
-        let status = data.withUnsafeBytes { raw -> Int32 in
-            message.withUnsafeMutableBufferPointer { text in
-                ember_png_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &pixels,
-                                     &width, &height, Image.maximumPixels, text.baseAddress, text.count)
-            }
-        }
-        if status == 3 {
-            throw ImageError.tooLarge(file: name, format: "PNG", width: Int(width), height: Int(height), limit: Image.maximumPixels)
-        }
-        guard status == 0, let pixels else {
-            throw ImageError.corrupt(file: name, format: "PNG", reason: String(cString: message))
-        }
-        return Image(takingDecodedRGB: pixels, width: Int(width), height: Int(height))
+        try Image.decodeRGB(data, name: name, format: "PNG") { ember_png_decode_rgb($0, $1, $2, $3, $4, $5, $6, $7) }
     }
 }
