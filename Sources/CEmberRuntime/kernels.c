@@ -29,6 +29,13 @@ ALWAYS_INLINE void store_partial(float *p, v16f v, long n) {
     store16(buffer, v);
     for (long i = 0; i < n; i++) p[i] = buffer[i];
 }
+/// Stores a full vector; when `p` is 64-byte aligned, as a streaming store that does not
+/// first read the cache line (for results read back only much later). Follow a run of these
+/// with streaming_done().
+ALWAYS_INLINE void store16_streaming(float *p, v16f v) {
+    if (((unsigned long)p & 63) == 0) __builtin_nontemporal_store(v, (v16f *)p); else store16(p, v);
+}
+ALWAYS_INLINE void streaming_done(void) { __builtin_ia32_sfence(); }
 ALWAYS_INLINE v16f blend(v16i mask, v16f yes, v16f no) {
     return (v16f)(((v16i)yes & mask) | ((v16i)no & ~mask));
 }
@@ -198,56 +205,76 @@ ALWAYS_INLINE void normalize_rows_backward_body(const float *x, const float *g, 
     }
 }
 
-/// One LSTM cell update per row of `rows`: gates [rows, 4H] (pre-activations in PyTorch's
-/// order i, f, g, o) and the previous cell c [rows, H] give out [rows, 2H] = [h' | c'] with
-/// c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'); `saved` [rows, 5H] keeps σ(i), σ(f),
-/// tanh(g), σ(o) and tanh(c') for the backward pass.
-ALWAYS_INLINE void lstm_cell_body(const float *gates, const float *c, float *out, float *saved, long rows, long h) {
-    for (long row = 0; row < rows; row++) {
-        const float *gr = gates + row * 4 * h, *cr = c + row * h;
-        float *hr = out + row * 2 * h, *cn = hr + h, *sr = saved + row * 5 * h;
+/// One LSTM cell update per row (see ember_lstm_cell_args): the pre-activations
+/// gates (+ input) (+ bias), in PyTorch's order i, f, g, o, and the previous cell c give
+/// out = [h' | c'] with c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'); `saved` keeps σ(i),
+/// σ(f), tanh(g), σ(o) and tanh(c') for the backward pass.
+ALWAYS_INLINE void lstm_cell_body(const ember_lstm_cell_args *a) {
+    const long h = a->hidden;
+    for (long row = 0; row < a->rows; row++) {
+        const float *gr = a->gates + row * a->gates_stride, *cr = a->c + row * a->c_stride;
+        const float *ir = a->input ? a->input + row * a->input_stride : 0;
+        float *hr = a->out + row * a->out_stride, *cn = hr + h, *sr = a->saved + row * a->saved_stride;
         for (long j = 0; j < h; j += 16) {
             long n = h - j < 16 ? h - j : 16;
-            v16f i = sigmoid16(n == 16 ? load16(gr + j) : load_partial(gr + j, n, 0));
-            v16f f = sigmoid16(n == 16 ? load16(gr + h + j) : load_partial(gr + h + j, n, 0));
-            v16f g = tanh16(n == 16 ? load16(gr + 2 * h + j) : load_partial(gr + 2 * h + j, n, 0));
-            v16f o = sigmoid16(n == 16 ? load16(gr + 3 * h + j) : load_partial(gr + 3 * h + j, n, 0));
-            v16f cp = n == 16 ? load16(cr + j) : load_partial(cr + j, n, 0);
-            v16f c2 = f * cp + i * g;
+#define LOAD(p) (n == 16 ? load16(p) : load_partial((p), n, 0))
+            v16f pre[4];
+            for (int k = 0; k < 4; k++) {
+                pre[k] = LOAD(gr + k * h + j);
+                if (ir) pre[k] += LOAD(ir + k * h + j);
+                if (a->bias) pre[k] += LOAD(a->bias + k * h + j);
+            }
+            v16f i = sigmoid16(pre[0]), f = sigmoid16(pre[1]), g = tanh16(pre[2]), o = sigmoid16(pre[3]);
+            v16f c2 = f * LOAD(cr + j) + i * g;
+#undef LOAD
             v16f t = tanh16(c2);
             v16f values[7] = {o * t, c2, i, f, g, o, t};
             float *targets[7] = {hr + j, cn + j, sr + j, sr + h + j, sr + 2 * h + j, sr + 3 * h + j, sr + 4 * h + j};
+            // The saved activations are read only by the backward pass: streamed past the cache.
             for (int k = 0; k < 7; k++) {
-                if (n == 16) store16(targets[k], values[k]); else store_partial(targets[k], values[k], n);
+                if (n < 16) store_partial(targets[k], values[k], n);
+                else if (k < 2) store16(targets[k], values[k]);
+                else store16_streaming(targets[k], values[k]);
             }
         }
     }
+    streaming_done();
 }
 
-/// The gradient of lstm_cell_body: from d[h' | c'] [rows, 2H], the saved activations and
-/// the previous cell, the gradients of the gate pre-activations [rows, 4H] and of c [rows, H].
-ALWAYS_INLINE void lstm_cell_backward_body(const float *grad, const float *saved, const float *c, float *dgates,
-                                           float *dc, long rows, long h) {
-    for (long row = 0; row < rows; row++) {
-        const float *dh = grad + row * 2 * h, *dcn = dh + h, *sr = saved + row * 5 * h, *cr = c + row * h;
-        float *dg = dgates + row * 4 * h, *dcr = dc + row * h;
+/// The gradient of lstm_cell_body (see ember_lstm_cell_backward_args): from d[h' | c']
+/// (+ the carried [dh | dc]), the saved activations and the previous cell, the gradients
+/// of the gate pre-activations and of c.
+ALWAYS_INLINE void lstm_cell_backward_body(const ember_lstm_cell_backward_args *a) {
+    const long h = a->hidden;
+    for (long row = 0; row < a->rows; row++) {
+        const float *dh = a->grad + row * a->grad_stride, *dcn = dh + h;
+        const float *sr = a->saved + row * a->saved_stride, *cr = a->c + row * a->c_stride;
+        const float *ch = a->carried_h ? a->carried_h + row * a->carried_stride : 0;
+        const float *cc = a->carried_c ? a->carried_c + row * a->carried_stride : 0;
+        float *dg = a->dgates + row * a->dgates_stride, *dcr = a->dc + row * a->dc_stride;
         for (long j = 0; j < h; j += 16) {
             long n = h - j < 16 ? h - j : 16;
 #define LOAD(p) (n == 16 ? load16(p) : load_partial((p), n, 0))
 #define STORE(p, v) do { if (n == 16) store16((p), (v)); else store_partial((p), (v), n); } while (0)
             v16f i = LOAD(sr + j), f = LOAD(sr + h + j), g = LOAD(sr + 2 * h + j), o = LOAD(sr + 3 * h + j);
-            v16f t = LOAD(sr + 4 * h + j), gh = LOAD(dh + j);
+            v16f t = LOAD(sr + 4 * h + j), gh = LOAD(dh + j), gc = LOAD(dcn + j);
+            if (ch) gh += LOAD(ch + j);
+            if (cc) gc += LOAD(cc + j);
             v16f one = splat(1.0f);
-            v16f dcell = LOAD(dcn + j) + gh * o * (one - t * t);
-            STORE(dg + j, dcell * g * i * (one - i));
-            STORE(dg + h + j, dcell * LOAD(cr + j) * f * (one - f));
-            STORE(dg + 2 * h + j, dcell * i * (one - g * g));
-            STORE(dg + 3 * h + j, gh * t * o * (one - o));
+            v16f dcell = gc + gh * o * (one - t * t);
+            // The gates' gradient is read only after the whole sequence: streamed past the cache.
+            v16f dgv[4] = {dcell * g * i * (one - i), dcell * LOAD(cr + j) * f * (one - f), dcell * i * (one - g * g),
+                           gh * t * o * (one - o)};
+            for (int k = 0; k < 4; k++) {
+                if (n == 16) store16_streaming(dg + k * h + j, dgv[k]); else store_partial(dg + k * h + j, dgv[k], n);
+                if (a->bias_grad) STORE(a->bias_grad + k * h + j, LOAD(a->bias_grad + k * h + j) + dgv[k]);
+            }
             STORE(dcr + j, dcell * f);
 #undef LOAD
 #undef STORE
         }
     }
+    streaming_done();
 }
 
 #define DEFINE_MAP(name, function)                                             \
@@ -342,8 +369,8 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void gelu_##suffix(const float *x, float *y, long n) { gelu_body(x, y, n); } \
     __attribute__((target(features))) static void normalize_rows_##suffix(const float *x, float *y, float *m, float *r, long rows, long c, float eps) { normalize_rows_body(x, y, m, r, rows, c, eps); } \
     __attribute__((target(features))) static void normalize_rows_backward_##suffix(const float *x, const float *g, const float *m, const float *r, float *dx, long rows, long c) { normalize_rows_backward_body(x, g, m, r, dx, rows, c); } \
-    __attribute__((target(features))) static void lstm_cell_##suffix(const float *gates, const float *c, float *out, float *saved, long rows, long h) { lstm_cell_body(gates, c, out, saved, rows, h); } \
-    __attribute__((target(features))) static void lstm_cell_backward_##suffix(const float *grad, const float *saved, const float *c, float *dgates, float *dc, long rows, long h) { lstm_cell_backward_body(grad, saved, c, dgates, dc, rows, h); } \
+    __attribute__((target(features))) static void lstm_cell_##suffix(const ember_lstm_cell_args *a) { lstm_cell_body(a); } \
+    __attribute__((target(features))) static void lstm_cell_backward_##suffix(const ember_lstm_cell_backward_args *a) { lstm_cell_backward_body(a); } \
     __attribute__((target(features))) static void gelu_backward_##suffix(const float *x, const float *g, float *y, long n) { gelu_backward_body(x, g, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
     __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
@@ -388,13 +415,8 @@ void ember_normalize_rows_backward_f32(const float *x, const float *g, const flo
                                        long rows, long columns) {
     DISPATCH(normalize_rows_backward, x, g, mean, rstd, dx, rows, columns)
 }
-void ember_lstm_cell_f32(const float *gates, const float *c, float *out, float *saved, long rows, long hidden) {
-    DISPATCH(lstm_cell, gates, c, out, saved, rows, hidden)
-}
-void ember_lstm_cell_backward_f32(const float *grad, const float *saved, const float *c, float *dgates, float *dc,
-                                  long rows, long hidden) {
-    DISPATCH(lstm_cell_backward, grad, saved, c, dgates, dc, rows, hidden)
-}
+void ember_lstm_cell_f32(const ember_lstm_cell_args *args) { DISPATCH(lstm_cell, args) }
+void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args) { DISPATCH(lstm_cell_backward, args) }
 void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n) { DISPATCH(gelu_backward, x, g, y, n) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
     DISPATCH(softmax, x, y, rows, columns, log_mode)

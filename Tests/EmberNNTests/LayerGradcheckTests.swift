@@ -94,11 +94,17 @@ final class LayerGradcheckTests: XCTestCase {
 
     func testFusedLSTMLayerMatchesStepByStep() {
         // float32, sizes like a real layer (odd width, strided projected input); a batch of
-        // 20 is split across threads (rows 0..<10 and 10..<20 with two threads).
-        for (reverse, (steps, batch, width)) in [(false, (7, 5, 19)), (true, (7, 5, 19)), (false, (6, 20, 12)), (true, (6, 20, 12))] {
-            let base = Tensor.randn([batch, steps, 4 * width])
-            let inputs = [base, Tensor.randn([batch, width]), Tensor.randn([batch, width]),
-                          Tensor.randn([4 * width, width]) * 0.3, Tensor.randn([4 * width])].map { $0.requiresGrad(true) }
+        // 20 is split across threads (rows 0..<10 and 10..<20 with two threads). With a zero
+        // h₀ that needs no gradient (as `LSTM` passes when given no state), the fused layer
+        // skips the products with h₀.
+        let cases = [(false, (7, 5, 19), false), (true, (7, 5, 19), false), (false, (6, 20, 12), false),
+                     (true, (6, 20, 12), false), (false, (6, 20, 12), true), (true, (7, 5, 19), true)]
+        for (reverse, (steps, batch, width), zeroStart) in cases {
+            let base = Tensor.randn([batch, steps, 4 * width]).requiresGrad(true)
+            let hidden = zeroStart ? Tensor.zeros([batch, width]) : Tensor.randn([batch, width]).requiresGrad(true)
+            let inputs = [base, hidden, Tensor.randn([batch, width]).requiresGrad(true),
+                          (Tensor.randn([4 * width, width]) * 0.3).requiresGrad(true), Tensor.randn([4 * width]).requiresGrad(true)]
+            let differentiated = zeroStart ? [inputs[0]] + Array(inputs[2...]) : inputs
             func run(_ fused: Bool) -> (Tensor, [Tensor?]) {
                 let projected = inputs[0].transpose(0, 1)   // [T, B, 4H], not contiguous
                 let layer = fused
@@ -107,12 +113,14 @@ final class LayerGradcheckTests: XCTestCase {
                                           biasHH: inputs[4], reverse: reverse)
                 let value = Tensor.cat([layer.output.reshape([-1]), layer.hidden.reshape([-1]), layer.cell.reshape([-1])], dim: 0)
                 let weights = Tensor.linspace(-1, 1, steps: value.count)
-                return (value, grad(of: [(value * weights).sum()], with: inputs))
+                return (value, grad(of: [(value * weights).sum()], with: differentiated))
             }
             let (fused, fusedGradients) = run(true), (reference, referenceGradients) = run(false)
-            XCTAssertTrue(fused.allclose(reference, atol: 1e-5), "outputs, reverse=\(reverse)")
+            let label = "reverse=\(reverse), zeroStart=\(zeroStart)"
+            XCTAssertTrue(fused.allclose(reference, atol: 1e-5), "outputs, \(label)")
+            XCTAssertEqual(fusedGradients.count, differentiated.count)
             for (i, (a, b)) in zip(fusedGradients, referenceGradients).enumerated() {
-                XCTAssertTrue(a!.allclose(b!, rtol: 1e-4, atol: 1e-4), "gradient \(i), reverse=\(reverse): max diff \((a! - b!).abs().max().item(Float.self))")
+                XCTAssertTrue(a!.allclose(b!, rtol: 1e-4, atol: 1e-4), "gradient \(i), \(label): max diff \((a! - b!).abs().max().item(Float.self))")
             }
         }
     }

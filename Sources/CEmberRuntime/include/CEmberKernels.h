@@ -24,14 +24,37 @@ void ember_normalize_rows_f32(const float *x, float *y, float *mean, float *rstd
 /// The gradient of ember_normalize_rows_f32: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).
 void ember_normalize_rows_backward_f32(const float *x, const float *g, const float *mean, const float *rstd, float *dx,
                                        long rows, long columns);
-/// LSTM cell update for `rows` rows: gates [rows, 4·hidden] (pre-activations i, f, g, o)
-/// and cell c [rows, hidden] give out [rows, 2·hidden] = [h' | c']; `saved` [rows, 5·hidden]
-/// receives σ(i), σ(f), tanh(g), σ(o), tanh(c') for ember_lstm_cell_backward_f32.
-void ember_lstm_cell_f32(const float *gates, const float *c, float *out, float *saved, long rows, long hidden);
-/// The gradient of ember_lstm_cell_f32: from grad [rows, 2·hidden] (of [h' | c']) to the
-/// gates' pre-activations [rows, 4·hidden] and the previous cell [rows, hidden].
-void ember_lstm_cell_backward_f32(const float *grad, const float *saved, const float *c, float *dgates, float *dc,
-                                  long rows, long hidden);
+/// Operands of ember_lstm_cell_f32 for `rows` rows of `hidden` units. Every matrix is
+/// row-major with contiguous rows, `*_stride` elements apart.
+typedef struct {
+    long rows, hidden;
+    const float *gates; long gates_stride; ///< [rows, 4·hidden] pre-activations i, f, g, o
+    const float *input; long input_stride; ///< [rows, 4·hidden] added to `gates`, or NULL
+    const float *bias;                     ///< [4·hidden] added to every row of `gates`, or NULL
+    const float *c; long c_stride;         ///< [rows, hidden] the previous cell
+    float *out; long out_stride;           ///< [rows, 2·hidden] receives [h' | c']
+    float *saved; long saved_stride;       ///< [rows, 5·hidden] receives σ(i), σ(f), tanh(g), σ(o), tanh(c')
+} ember_lstm_cell_args;
+
+/// LSTM cell update: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') from the pre-activations
+/// gates (+ input) (+ bias).
+void ember_lstm_cell_f32(const ember_lstm_cell_args *args);
+
+/// Operands of ember_lstm_cell_backward_f32 (row-major, contiguous rows, `*_stride` apart).
+typedef struct {
+    long rows, hidden;
+    const float *grad; long grad_stride;   ///< [rows, 2·hidden] the gradient of [h' | c']
+    const float *carried_h, *carried_c;    ///< [rows, hidden] each, added to `grad`'s halves, or NULL
+    long carried_stride;
+    const float *saved; long saved_stride; ///< [rows, 5·hidden] from ember_lstm_cell_f32
+    const float *c; long c_stride;         ///< [rows, hidden] the previous cell
+    float *dgates; long dgates_stride;     ///< [rows, 4·hidden] receives the gates' gradient
+    float *dc; long dc_stride;             ///< [rows, hidden] receives c's gradient (may be `carried_c`)
+    float *bias_grad;                      ///< [4·hidden] the gates' gradient summed over rows is added here, or NULL
+} ember_lstm_cell_backward_args;
+
+/// The gradient of ember_lstm_cell_f32 with respect to the gate pre-activations and c.
+void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args);
 /// Softmax (log_mode 0) or log-softmax (log_mode 1) of each of `rows` contiguous rows
 /// of `columns` floats; NaN in a row makes the whole row NaN, as in PyTorch.
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode);

@@ -115,8 +115,8 @@ enum Derivatives {
                 let grad = g.to(activations.dtype).contiguous()
                 let gatesGradient = Tensor(uninitializedShape: gates.shape, dtype: activations.dtype, device: gates.device)
                 let cellGradient = Tensor(uninitializedShape: cell.shape, dtype: activations.dtype, device: gates.device)
-                gates.device.backend.lstmCellBackward(grad, activations: activations, cell: cell.contiguous(),
-                                                      gatesGradient: gatesGradient, cellGradient: cellGradient)
+                gates.device.backend.lstmCellBackward(grad, carried: nil, activations: activations, cell: cell.contiguous(),
+                                                      gatesGradient: gatesGradient, cellGradient: cellGradient, biasGradient: nil)
                 return [gatesGradient, cellGradient]
             }
             // Recorded (createGraph): the same formulas in differentiable ops of the inputs.

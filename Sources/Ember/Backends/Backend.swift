@@ -180,13 +180,19 @@ public protocol Backend: AnyObject {
     /// `(x − mean)·rstd` with `rstd = 1/√(biased variance + eps)`, writing each row's mean
     /// and rstd (contiguous, one per row).
     func normalizeRows(_ x: Tensor, columns: Int, eps: Double, into out: Tensor, mean: Tensor, rstd: Tensor)
-    /// The fused LSTM cell update: `gates` [B, 4H] (pre-activations i, f, g, o) and `cell`
-    /// [B, H] give `out` [B, 2H] = [h' | c']; `activations` [B, 5H] receives σ(i), σ(f),
-    /// tanh(g), σ(o), tanh(c') for the backward pass. All contiguous, one floating dtype.
-    func lstmCell(gates: Tensor, cell: Tensor, into out: Tensor, activations: Tensor)
-    /// The gradient of `lstmCell`: from `grad` [B, 2H] (of [h' | c']) to the gates'
-    /// pre-activations [B, 4H] and the previous cell [B, H].
-    func lstmCellBackward(_ grad: Tensor, activations: Tensor, cell: Tensor, gatesGradient: Tensor, cellGradient: Tensor)
+    /// The fused LSTM cell update over the rows of `cell` [B, H]: the pre-activations
+    /// `gates` [B, 4H] (+ `input` [B, 4H]) (+ `bias` [4H]), in the order i, f, g, o, give
+    /// `out` [B, 2H] = [h' | c']; `activations` [B, 5H] receives σ(i), σ(f), tanh(g), σ(o),
+    /// tanh(c') for the backward pass. One floating dtype; every matrix has contiguous rows
+    /// (any row stride).
+    func lstmCell(gates: Tensor, input: Tensor?, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor)
+    /// The gradient of `lstmCell`: from `grad` [B, 2H] (of [h' | c']) plus, when given, the
+    /// `carried` gradients of h' and c' ([B, H] each, one row stride) to the gates'
+    /// pre-activations [B, 4H] and the previous cell [B, H]. `cellGradient` may be
+    /// `carried.cell` itself. When `biasGradient` [4H] (contiguous) is given, the gates'
+    /// gradient summed over the rows is added into it. Rows as in `lstmCell`.
+    func lstmCellBackward(_ grad: Tensor, carried: (hidden: Tensor, cell: Tensor)?, activations: Tensor, cell: Tensor,
+                          gatesGradient: Tensor, cellGradient: Tensor, biasGradient: Tensor?)
     /// The gradient of `normalizeRows` for output gradient `g` (all contiguous, one dtype):
     /// `rstd·(g − mean(g) − x̂·mean(g·x̂))` per row.
     func normalizeRowsBackward(_ x: Tensor, _ g: Tensor, mean: Tensor, rstd: Tensor, columns: Int, into out: Tensor)

@@ -91,12 +91,16 @@ struct LSTMLayerKernel {
     let projected, hidden, cell, weightHH: Tensor
     let reverse: Bool
     let backend: Backend
+    /// Whether h₀ is all zeros (as when a caller passes no state): the products with it are
+    /// then skipped.
+    let hiddenIsZero: Bool
 
     init(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH: Tensor, reverse: Bool) {
         (steps, batch, width) = (projected.shape[0], hidden.shape[0], hidden.shape[1])
         (self.projected, self.hidden, self.cell, self.weightHH) = (projected, hidden.contiguous(), cell.contiguous(), weightHH)
         self.reverse = reverse
         backend = projected.device.backend
+        hiddenIsZero = !hidden.any().item(Bool.self)
     }
 
     /// Time steps in the order they are processed.
@@ -106,15 +110,19 @@ struct LSTMLayerKernel {
         reverse ? (t + 1 < steps ? t + 1 : nil) : (t > 0 ? t - 1 : nil)
     }
 
-    /// Runs `body` on disjoint ranges of batch rows covering the batch: one range per CPU
-    /// thread when every range gets at least 8 rows, else one range on this thread.
-    func forEachRowRange(_ body: (Range<Int>) -> Void) {
-        let threads = projected.device == .cpu ? min(Threading.threadCount, batch / 8) : 1
-        if threads <= 1 { body(0..<batch); return }
-        let perRange = (batch + threads - 1) / threads
-        Threading.concurrentPerform(threads) { i in
+    /// How many ranges `forEachRowRange` splits the batch into: one per CPU thread when every
+    /// range gets at least 8 rows, else one.
+    var rowRangeCount: Int { projected.device == .cpu ? max(1, min(Threading.threadCount, batch / 8)) : 1 }
+
+    /// Runs `body(index, rows)` on `rowRangeCount` disjoint ranges of batch rows covering the
+    /// batch, each on its own thread.
+    func forEachRowRange(_ body: (Int, Range<Int>) -> Void) {
+        let ranges = rowRangeCount
+        if ranges == 1 { body(0, 0..<batch); return }
+        let perRange = (batch + ranges - 1) / ranges
+        Threading.concurrentPerform(ranges) { i in
             let start = i * perRange
-            if start < batch { body(start..<min(batch, start + perRange)) }
+            if start < batch { body(i, start..<min(batch, start + perRange)) }
         }
     }
 
@@ -142,12 +150,9 @@ struct LSTMLayerKernel {
         previous(t).map { step(states, $0, r, columns: 2 * width, width: width) } ?? rows(hidden, r)
     }
 
-    /// The cell state entering step `t` (rows `r`), contiguous: copied into `scratch` when it
-    /// comes from `states`.
-    func cellBefore(_ t: Int, _ r: Range<Int>, _ states: Tensor, scratch: Tensor) -> Tensor {
-        guard let p = previous(t) else { return rows(cell, r) }
-        backend.copy(step(states, p, r, columns: 2 * width, start: width, width: width), into: scratch)
-        return scratch
+    /// The cell state entering step `t` (rows `r`, possibly strided) from `states`.
+    func cellBefore(_ t: Int, _ r: Range<Int>, _ states: Tensor) -> Tensor {
+        previous(t).map { step(states, $0, r, columns: 2 * width, start: width, width: width) } ?? rows(cell, r)
     }
 
     /// A fresh `[rows, columns]` tensor of the layer's dtype and device.
@@ -162,18 +167,21 @@ struct LSTMLayerKernel {
         let transposedWeight = weightHH.t().contiguous()   // [H, 4H], read row by row
         let states = Tensor(uninitializedShape: [steps, batch, 2 * width], dtype: dtype, device: device)
         let activations = Tensor(uninitializedShape: [steps, batch, 5 * width], dtype: dtype, device: device)
-        let (stepStride, rowStride, columnStride) = (projected.strides[0], projected.strides[1], projected.strides[2])
-        forEachRowRange { r in
-            // gates = h·W_hhᵀ + projected[t] (+ b_hh), one step's rows at a time.
-            let gates = scratch(r.count, 4 * width), cellScratch = scratch(r.count, width)
-            let bias = biasHH.map { $0.broadcastView(to: [r.count, 4 * width]) }
+        // The cell kernel reads each step's projected rows in place (any row stride).
+        let projection = projected.strides[2] == 1 ? projected : projected.contiguous()
+        let (stepStride, rowStride) = (projection.strides[0], projection.strides[1])
+        forEachRowRange { _, r in
+            // gates = h·W_hhᵀ; the cell kernel adds projected[t] (+ b_hh) as it reads them.
+            let gates = scratch(r.count, 4 * width)
             for t in order {
-                backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: gates)
-                let input = Tensor(storage: projected.storage, shape: [r.count, 4 * width], strides: [rowStride, columnStride],
-                                   offset: projected.offset + t * stepStride + r.lowerBound * rowStride, dtype: dtype)
-                backend.binary(.add, gates, input, into: gates)
-                if let bias { backend.binary(.add, gates, bias, into: gates) }
-                backend.lstmCell(gates: gates, cell: cellBefore(t, r, states, scratch: cellScratch),
+                if previous(t) == nil && hiddenIsZero {
+                    backend.fill(gates, with: 0)
+                } else {
+                    backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: gates)
+                }
+                let input = Tensor(storage: projection.storage, shape: [r.count, 4 * width], strides: [rowStride, 1],
+                                   offset: projection.offset + t * stepStride + r.lowerBound * rowStride, dtype: dtype)
+                backend.lstmCell(gates: gates, input: input, bias: biasHH, cell: cellBefore(t, r, states),
                                  into: step(states, t, r, columns: 2 * width, width: 2 * width),
                                  activations: step(activations, t, r, columns: 5 * width, width: 5 * width))
             }
@@ -186,33 +194,36 @@ struct LSTMLayerKernel {
         let dtype = projected.dtype, device = projected.device
         let grad = grad.contiguous()
         let gatesGradient = Tensor(uninitializedShape: [steps, batch, 4 * width], dtype: dtype, device: device)
-        // The gradient reaching the state after the step being processed, [dh | dc]; after
-        // the loop, the gradient of the initial state.
-        let carried = Tensor.zeros([batch, 2 * width], dtype: dtype, device: device)
+        // The gradients reaching the state after the step being processed (dh, dc); after
+        // the loop, the gradients of the initial state.
+        let carriedHidden = Tensor.zeros([batch, width], dtype: dtype, device: device)
+        let carriedCell = Tensor.zeros([batch, width], dtype: dtype, device: device)
         let weight = weightHH.contiguous()
-        forEachRowRange { r in
-            let stepGradient = scratch(r.count, 2 * width), hiddenGradient = scratch(r.count, width)
-            let cellGradient = scratch(r.count, width), cellScratch = scratch(r.count, width)
-            let carriedRows = rows(carried, r)
+        // b_hh's gradient, Σ dgates over steps and rows: each range of rows adds into its own row
+        // as the cell kernel writes dgates.
+        let biasParts = needs(4) ? Tensor.zeros([rowRangeCount, 4 * width], dtype: dtype, device: device) : nil
+        forEachRowRange { part, r in
+            let (hiddenRows, cellRows) = (rows(carriedHidden, r), rows(carriedCell, r))
+            let biasRow = biasParts?.select(dim: 0, index: part)
             for t in order.reversed() {
-                backend.binary(.add, step(grad, t, r, columns: 2 * width, width: 2 * width), carriedRows, into: stepGradient)
                 let stepGates = step(gatesGradient, t, r, columns: 4 * width, width: 4 * width)
-                backend.lstmCellBackward(stepGradient, activations: step(activations, t, r, columns: 5 * width, width: 5 * width),
-                                         cell: cellBefore(t, r, states, scratch: cellScratch),
-                                         gatesGradient: stepGates, cellGradient: cellGradient)
-                backend.matmul(matrix(stepGates), matrix(weight), into: hiddenGradient)
-                backend.copy(hiddenGradient, into: carriedRows.narrow(dim: 1, start: 0, length: width))
-                backend.copy(cellGradient, into: carriedRows.narrow(dim: 1, start: width, length: width))
+                backend.lstmCellBackward(step(grad, t, r, columns: 2 * width, width: 2 * width),
+                                         carried: (hiddenRows, cellRows),
+                                         activations: step(activations, t, r, columns: 5 * width, width: 5 * width),
+                                         cell: cellBefore(t, r, states), gatesGradient: stepGates, cellGradient: cellRows,
+                                         biasGradient: biasRow)
+                // The first step processed passes its hidden gradient to h₀ only.
+                if previous(t) != nil || needs(1) {
+                    backend.matmul(matrix(stepGates), matrix(weight), into: hiddenRows)
+                }
             }
         }
         var weightGradient: Tensor? = nil
         if needs(3) {
             // Σₜ dgatesₜᵀ·hₜ₋₁: one product over every step but the first processed, whose
-            // previous state is h₀ and is added after.
+            // previous state is h₀ and is added after (unless h₀ is zero).
             let first = reverse ? steps - 1 : 0
-            let firstTerm = Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
-            backend.matmul(matrix(step(gatesGradient, first, 0..<batch, columns: 4 * width, width: 4 * width).t()),
-                           matrix(hidden), into: firstTerm)
+            let sum = Tensor.zeros([4 * width, width], dtype: dtype, device: device)
             if steps > 1 {
                 let rows = (steps - 1) * batch
                 let gateStart = reverse ? 0 : 1, stateStart = reverse ? 1 : 0
@@ -220,18 +231,18 @@ struct LSTMLayerKernel {
                                     offset: gatesGradient.offset + gateStart * batch * 4 * width, dtype: dtype)
                 let previousStates = Tensor(storage: states.storage, shape: [rows, width], strides: [2 * width, 1],
                                             offset: states.offset + stateStart * batch * 2 * width, dtype: dtype)
-                let sum = Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
                 backend.matmul(matrix(gatesT), matrix(previousStates), into: sum)
-                backend.binary(.add, sum, firstTerm, into: sum)
-                weightGradient = sum
-            } else {
-                weightGradient = firstTerm
             }
+            if !hiddenIsZero {
+                let firstTerm = Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
+                backend.matmul(matrix(step(gatesGradient, first, 0..<batch, columns: 4 * width, width: 4 * width).t()),
+                               matrix(hidden), into: firstTerm)
+                backend.binary(.add, sum, firstTerm, into: sum)
+            }
+            weightGradient = sum
         }
-        let biasGradient = needs(4) ? gatesGradient.sum(dims: [0, 1]) : nil
-        return [needs(0) ? gatesGradient : nil,
-                needs(1) ? carried.narrow(dim: 1, start: 0, length: width).contiguous() : nil,
-                needs(2) ? carried.narrow(dim: 1, start: width, length: width).contiguous() : nil,
+        let biasGradient = biasParts.map { $0.shape[0] == 1 ? $0.reshape([4 * width]) : $0.sum(dims: [0]) }
+        return [needs(0) ? gatesGradient : nil, needs(1) ? carriedHidden : nil, needs(2) ? carriedCell : nil,
                 weightGradient, biasGradient]
     }
 }
