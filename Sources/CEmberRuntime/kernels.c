@@ -277,6 +277,29 @@ ALWAYS_INLINE void lstm_cell_backward_body(const ember_lstm_cell_backward_args *
     streaming_done();
 }
 
+/// One Adam/AdamW update (see ember_adam_args), with exactly the roundings of the op-by-op
+/// form: no multiply-add contraction.
+ALWAYS_INLINE void adam_step_body(const ember_adam_args *a) {
+#pragma clang fp contract(off)
+    for (long i = 0; i < a->count; i += 16) {
+        long n = a->count - i < 16 ? a->count - i : 16;
+#define LOAD(p) (n == 16 ? load16(p) : load_partial((p), n, 0))
+#define STORE(p, v) do { if (n == 16) store16((p), (v)); else store_partial((p), (v), n); } while (0)
+        v16f g = LOAD(a->grad + i), theta = LOAD(a->param + i), m = LOAD(a->exp_avg + i), v = LOAD(a->exp_avg_sq + i);
+        if (a->maximize) g = -g;
+        if (a->decays) {
+            if (a->decoupled) theta = theta * splat(a->decay); else g = g + splat(a->coupled_decay) * theta;
+        }
+        v16f mean = a->mix_small ? m + splat(a->mix) * (g - m) : g - (g - m) * splat(a->keep);
+        v16f square = v * splat(a->beta2) + splat(a->grad_weight) * (g * g);
+        STORE(a->exp_avg + i, mean);
+        STORE(a->exp_avg_sq + i, square);
+        STORE(a->param + i, theta + mean / (sqrt16(square) / splat(a->denominator_scale) + splat(a->epsilon_term)));
+#undef LOAD
+#undef STORE
+    }
+}
+
 #define DEFINE_MAP(name, function)                                             \
     ALWAYS_INLINE void name##_body(const float *x, float *y, long n) {         \
         long i = 0;                                                            \
@@ -371,6 +394,7 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void normalize_rows_backward_##suffix(const float *x, const float *g, const float *m, const float *r, float *dx, long rows, long c) { normalize_rows_backward_body(x, g, m, r, dx, rows, c); } \
     __attribute__((target(features))) static void lstm_cell_##suffix(const ember_lstm_cell_args *a) { lstm_cell_body(a); } \
     __attribute__((target(features))) static void lstm_cell_backward_##suffix(const ember_lstm_cell_backward_args *a) { lstm_cell_backward_body(a); } \
+    __attribute__((target(features))) static void adam_step_##suffix(const ember_adam_args *a) { adam_step_body(a); } \
     __attribute__((target(features))) static void gelu_backward_##suffix(const float *x, const float *g, float *y, long n) { gelu_backward_body(x, g, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
     __attribute__((target(features))) static float sum_##suffix(const float *x, long n) { return sum_body(x, n); }
@@ -418,6 +442,7 @@ void ember_normalize_rows_backward_f32(const float *x, const float *g, const flo
 void ember_lstm_cell_f32(const ember_lstm_cell_args *args) { DISPATCH(lstm_cell, args) }
 void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args) { DISPATCH(lstm_cell_backward, args) }
 void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n) { DISPATCH(gelu_backward, x, g, y, n) }
+void ember_adam_step_f32(const ember_adam_args *args) { DISPATCH(adam_step, args) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
     DISPATCH(softmax, x, y, rows, columns, log_mode)
 }

@@ -55,6 +55,21 @@ typedef struct {
 
 /// The gradient of ember_lstm_cell_f32 with respect to the gate pre-activations and c.
 void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args);
+/// Operands and scalars of ember_adam_step_f32 (as `fusedAdamStep` in Ember computes them).
+typedef struct {
+    long count;
+    float *param; const float *grad; float *exp_avg, *exp_avg_sq; ///< `count` contiguous floats each
+    float decay, coupled_decay;            ///< 1 − γλ (decoupled) and λ (through the gradient)
+    float mix, keep;                       ///< 1 − β₁ and β₁ for the moment's lerp
+    float beta2, grad_weight;              ///< β₂ and 1 − β₂
+    float denominator_scale, epsilon_term; ///< √c₂·(−s) and ε/(−s)
+    int decays, decoupled, maximize, mix_small;
+} ember_adam_args;
+
+/// One Adam/AdamW step in place: decay, m ← lerp(m, g, 1 − β₁) (as `mix_small` picks),
+/// v ← β₂·v + (1 − β₂)·g², θ ← θ + m / (√v / denominator_scale + epsilon_term).
+void ember_adam_step_f32(const ember_adam_args *args);
+
 /// Softmax (log_mode 0) or log-softmax (log_mode 1) of each of `rows` contiguous rows
 /// of `columns` floats; NaN in a row makes the whole row NaN, as in PyTorch.
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode);

@@ -1,6 +1,7 @@
 // The Adam/AdamW parameter update in one pass over the parameter, its gradient and its two
 // moments (what `torch.optim.Adam(fused=True)` does), for EmberOptim's Adam: the same
 // float32 arithmetic as its op-by-op form, without eleven passes and five temporaries.
+import CEmberRuntime
 import Foundation
 
 /// The settings of one Adam step (see `EmberOptim.Adam` for the formula).
@@ -54,18 +55,14 @@ public func fusedAdamStep(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq:
     let p = param.pointer(Float.self), g = grad.pointer(Float.self)
     let m = expAvg.pointer(Float.self), v = expAvgSq.pointer(Float.self)
     parallelChunks(param.count) { range in
-        for i in range {
-            var gradient = maximize ? -g[i] : g[i]
-            var theta = p[i]
-            if decays {
-                if decoupled { theta = theta * decay } else { gradient = gradient + coupledDecay * theta }
-            }
-            let mean = mixSmall ? m[i] + mix * (gradient - m[i]) : gradient - (gradient - m[i]) * keep
-            let square = v[i] * beta2 + gradWeight * (gradient * gradient)
-            m[i] = mean
-            v[i] = square
-            p[i] = theta + mean / (square.squareRoot() / denominatorScale + epsilonTerm)
-        }
+        let i = range.lowerBound
+        var args = ember_adam_args(count: range.count, param: p + i, grad: g + i, exp_avg: m + i, exp_avg_sq: v + i,
+                                   decay: decay, coupled_decay: coupledDecay, mix: mix, keep: keep,
+                                   beta2: beta2, grad_weight: gradWeight,
+                                   denominator_scale: denominatorScale, epsilon_term: epsilonTerm,
+                                   decays: decays ? 1 : 0, decoupled: decoupled ? 1 : 0, maximize: maximize ? 1 : 0,
+                                   mix_small: mixSmall ? 1 : 0)
+        ember_adam_step_f32(&args)
     }
     for tensor in [param, expAvg, expAvgSq] { tensor.bumpVersion() }
     return true
