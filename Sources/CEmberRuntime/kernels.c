@@ -206,14 +206,13 @@ ALWAYS_INLINE void normalize_rows_backward_body(const float *x, const float *g, 
 }
 
 /// One LSTM cell update per row (see ember_lstm_cell_args): the pre-activations
-/// gates (+ input) (+ bias), in PyTorch's order i, f, g, o, and the previous cell c give
+/// gates (+ bias), in PyTorch's order i, f, g, o, and the previous cell c give
 /// out = [h' | c'] with c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'); `saved` keeps σ(i),
 /// σ(f), tanh(g), σ(o) and tanh(c') for the backward pass.
 ALWAYS_INLINE void lstm_cell_body(const ember_lstm_cell_args *a) {
     const long h = a->hidden;
     for (long row = 0; row < a->rows; row++) {
         const float *gr = a->gates + row * a->gates_stride, *cr = a->c + row * a->c_stride;
-        const float *ir = a->input ? a->input + row * a->input_stride : 0;
         float *hr = a->out + row * a->out_stride, *cn = hr + h, *sr = a->saved + row * a->saved_stride;
         for (long j = 0; j < h; j += 16) {
             long n = h - j < 16 ? h - j : 16;
@@ -221,7 +220,6 @@ ALWAYS_INLINE void lstm_cell_body(const ember_lstm_cell_args *a) {
             v16f pre[4];
             for (int k = 0; k < 4; k++) {
                 pre[k] = LOAD(gr + k * h + j);
-                if (ir) pre[k] += LOAD(ir + k * h + j);
                 if (a->bias) pre[k] += LOAD(a->bias + k * h + j);
             }
             v16f i = sigmoid16(pre[0]), f = sigmoid16(pre[1]), g = tanh16(pre[2]), o = sigmoid16(pre[3]);

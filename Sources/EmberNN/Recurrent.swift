@@ -395,8 +395,8 @@ public class RecurrentBase: Module, CustomReflectable {
                 var c = cs?[index] ?? zeros
                 if case .lstm = kind, masks == nil, x.dtype == .float32 || x.dtype == .float64 {
                     // The whole layer in one fused op (one autograd node, see `lstmLayer`).
-                    let fused = lstmLayer(projected: x.linear(weight: wIH, bias: bIH), hidden: h, cell: c,
-                                          weightHH: wHH, biasHH: bHH, reverse: dir == 1)
+                    let fused = lstmLayer(input: x, hidden: h, cell: c, weightIH: wIH, weightHH: wHH,
+                                          biasIH: bIH, biasHH: bHH, reverse: dir == 1)
                     outputs.append(fused.output)
                     finalH.append(fused.hidden)
                     finalC.append(fused.cell)

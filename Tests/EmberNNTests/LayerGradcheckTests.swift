@@ -68,49 +68,61 @@ final class LayerGradcheckTests: XCTestCase {
     }
 
     func testFusedLSTMLayerGradients() {
-        // All five inputs, both directions, outputs and final states together; scaled down
+        // All seven inputs, both directions, outputs and final states together; scaled down
         // so the gates stay away from saturation.
+        func inputs() -> [Tensor] {
+            [leaf([3, 2, 3], scale: 0.5), leaf([2, 2], scale: 0.5), leaf([2, 2], scale: 0.5),
+             leaf([8, 3], scale: 0.5), leaf([8, 2], scale: 0.5), leaf([8], scale: 0.5), leaf([8], scale: 0.5)]
+        }
         for reverse in [false, true] {
-            check("lstmLayer reverse=\(reverse)",
-                  [leaf([3, 2, 8], scale: 0.5), leaf([2, 2], scale: 0.5), leaf([2, 2], scale: 0.5),
-                   leaf([8, 2], scale: 0.5), leaf([8], scale: 0.5)]) {
-                let (out, h, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: $0[4],
-                                            reverse: reverse)
+            check("lstmLayer reverse=\(reverse)", inputs()) {
+                let (out, h, c) = lstmLayer(input: $0[0], hidden: $0[1], cell: $0[2], weightIH: $0[3], weightHH: $0[4],
+                                            biasIH: $0[5], biasHH: $0[6], reverse: reverse)
                 return Tensor.cat([out.reshape([-1]), h.reshape([-1]) * 2, c.reshape([-1]) * 3], dim: 0)
             }
         }
-        check("lstmLayer without bias, one step", [leaf([1, 3, 4]), leaf([3, 1]), leaf([3, 1]), leaf([4, 1])]) {
-            let (out, _, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: nil)
+        check("lstmLayer with b_hh only, one step", [leaf([1, 3, 2]), leaf([3, 1]), leaf([3, 1]), leaf([4, 2]), leaf([4, 1]), leaf([4])]) {
+            let (out, _, c) = lstmLayer(input: $0[0], hidden: $0[1], cell: $0[2], weightIH: $0[3], weightHH: $0[4],
+                                        biasIH: nil, biasHH: $0[5])
             return out + c
+        }
+        check("lstmLayer with b_ih only", [leaf([2, 3, 2]), leaf([3, 1]), leaf([3, 1]), leaf([4, 2]), leaf([4, 1]), leaf([4])]) {
+            lstmLayer(input: $0[0], hidden: $0[1], cell: $0[2], weightIH: $0[3], weightHH: $0[4], biasIH: $0[5], biasHH: nil).output
+        }
+        check("lstmLayer without biases", [leaf([2, 3, 2]), leaf([3, 1]), leaf([3, 1]), leaf([4, 2]), leaf([4, 1])]) {
+            lstmLayer(input: $0[0], hidden: $0[1], cell: $0[2], weightIH: $0[3], weightHH: $0[4], biasIH: nil, biasHH: nil).output
         }
         // Second derivatives go through the recorded (createGraph) backward pass.
         let second = gradgradcheck({
-            let (out, h, c) = lstmLayer(projected: $0[0], hidden: $0[1], cell: $0[2], weightHH: $0[3], biasHH: $0[4], reverse: true)
+            let (out, h, c) = lstmLayer(input: $0[0], hidden: $0[1], cell: $0[2], weightIH: $0[3], weightHH: $0[4],
+                                        biasIH: $0[5], biasHH: $0[6], reverse: true)
             return out.sum(dim: 0) + h * c
-        }, inputs: [leaf([3, 2, 8], scale: 0.5), leaf([2, 2], scale: 0.5), leaf([2, 2], scale: 0.5),
-                    leaf([8, 2], scale: 0.5), leaf([8], scale: 0.5)])
+        }, inputs: inputs())
         XCTAssertTrue(second.passed, "lstmLayer gradgradcheck: \(second.message)")
     }
 
     func testFusedLSTMLayerMatchesStepByStep() {
-        // float32, sizes like a real layer (odd width, strided projected input); a batch of
-        // 20 is split across threads (rows 0..<10 and 10..<20 with two threads). With a zero
-        // h₀ that needs no gradient (as `LSTM` passes when given no state), the fused layer
-        // skips the products with h₀.
+        // float32, sizes like a real layer (odd width); a batch of 20 is split across threads
+        // (rows 0..<10 and 10..<20 with two threads). The input is a strided [T, B, I] view
+        // (as a batch-first LSTM passes it) or contiguous. With a zero h₀ that needs no
+        // gradient (as `LSTM` passes when given no state), the fused layer skips the products
+        // with h₀.
         let cases = [(false, (7, 5, 19), false), (true, (7, 5, 19), false), (false, (6, 20, 12), false),
                      (true, (6, 20, 12), false), (false, (6, 20, 12), true), (true, (7, 5, 19), true)]
         for (reverse, (steps, batch, width), zeroStart) in cases {
-            let base = Tensor.randn([batch, steps, 4 * width]).requiresGrad(true)
-            let hidden = zeroStart ? Tensor.zeros([batch, width]) : Tensor.randn([batch, width]).requiresGrad(true)
-            let inputs = [base, hidden, Tensor.randn([batch, width]).requiresGrad(true),
-                          (Tensor.randn([4 * width, width]) * 0.3).requiresGrad(true), Tensor.randn([4 * width]).requiresGrad(true)]
+            let inputSize = 9
+            let x = zeroStart ? Tensor.randn([steps, batch, inputSize]) : Tensor.randn([batch, steps, inputSize]).transpose(0, 1)
+            let hidden = zeroStart ? Tensor.zeros([batch, width]) : Tensor.randn([batch, width])
+            let inputs = [x, hidden, Tensor.randn([batch, width]), Tensor.randn([4 * width, inputSize]) * 0.3,
+                          Tensor.randn([4 * width, width]) * 0.3, Tensor.randn([4 * width]), Tensor.randn([4 * width])]
+                .enumerated().map { index, tensor in zeroStart && index == 1 ? tensor : tensor.requiresGrad(true) }
             let differentiated = zeroStart ? [inputs[0]] + Array(inputs[2...]) : inputs
             func run(_ fused: Bool) -> (Tensor, [Tensor?]) {
-                let projected = inputs[0].transpose(0, 1)   // [T, B, 4H], not contiguous
                 let layer = fused
-                    ? lstmLayer(projected: projected, hidden: inputs[1], cell: inputs[2], weightHH: inputs[3], biasHH: inputs[4], reverse: reverse)
-                    : lstmLayerStepByStep(projected: projected, hidden: inputs[1], cell: inputs[2], weightHH: inputs[3],
-                                          biasHH: inputs[4], reverse: reverse)
+                    ? lstmLayer(input: inputs[0], hidden: inputs[1], cell: inputs[2], weightIH: inputs[3], weightHH: inputs[4],
+                                biasIH: inputs[5], biasHH: inputs[6], reverse: reverse)
+                    : lstmLayerStepByStep(projected: inputs[0].linear(weight: inputs[3], bias: inputs[5]), hidden: inputs[1],
+                                          cell: inputs[2], weightHH: inputs[4], biasHH: inputs[6], reverse: reverse)
                 let value = Tensor.cat([layer.output.reshape([-1]), layer.hidden.reshape([-1]), layer.cell.reshape([-1])], dim: 0)
                 let weights = Tensor.linspace(-1, 1, steps: value.count)
                 return (value, grad(of: [(value * weights).sum()], with: differentiated))

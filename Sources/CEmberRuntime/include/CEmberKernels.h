@@ -29,7 +29,6 @@ void ember_normalize_rows_backward_f32(const float *x, const float *g, const flo
 typedef struct {
     long rows, hidden;
     const float *gates; long gates_stride; ///< [rows, 4·hidden] pre-activations i, f, g, o
-    const float *input; long input_stride; ///< [rows, 4·hidden] added to `gates`, or NULL
     const float *bias;                     ///< [4·hidden] added to every row of `gates`, or NULL
     const float *c; long c_stride;         ///< [rows, hidden] the previous cell
     float *out; long out_stride;           ///< [rows, 2·hidden] receives [h' | c']
@@ -37,7 +36,7 @@ typedef struct {
 } ember_lstm_cell_args;
 
 /// LSTM cell update: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c') from the pre-activations
-/// gates (+ input) (+ bias).
+/// gates (+ bias).
 void ember_lstm_cell_f32(const ember_lstm_cell_args *args);
 
 /// Operands of ember_lstm_cell_backward_f32 (row-major, contiguous rows, `*_stride` apart).

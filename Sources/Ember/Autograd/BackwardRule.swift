@@ -20,8 +20,9 @@ public enum BackwardRule {
     case softmax(dim: Int), logSoftmax(dim: Int)
     /// The fused LSTM cell update (`lstmCellUpdate`): gates and previous cell to [h' | c'].
     case lstmCell
-    /// A whole LSTM layer over a sequence (`lstmLayer`), run backward in time when `reverse`.
-    case lstmLayer(reverse: Bool)
+    /// A whole LSTM layer over a sequence (`lstmLayer`), run backward in time when `reverse`;
+    /// the flags say which biases are among its inputs.
+    case lstmLayer(reverse: Bool, biasIH: Bool, biasHH: Bool)
     /// Standardisation over the last `count` dimensions (`normalizeLastDims`, the core of layer norm).
     case normalizeLastDims(count: Int, eps: Double)
     // Copies and views

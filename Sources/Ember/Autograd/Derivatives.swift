@@ -122,22 +122,36 @@ enum Derivatives {
             // Recorded (createGraph): the same formulas in differentiable ops of the inputs.
             let (gatesGradient, cellGradient) = lstmCellGradients(gates: gates, cell: cell, grad: g)
             return [gatesGradient, cellGradient]
-        case .lstmLayer(let reverse):
-            let (projected, hidden, cell, weight) = (s[0], s[1], s[2], s[3])
-            let hasBias = node.inputs.count == 5
-            let bias = hasBias ? s[4] : nil
+        case .lstmLayer(let reverse, let hasBiasIH, let hasBiasHH):
+            let (input, hidden, cell, weightIH, weightHH) = (s[0], s[1], s[2], s[3], s[4])
+            // Inputs 5 and 6 are the biases present, in the order b_ih, b_hh.
+            let biasIndices = Array(5..<(5 + (hasBiasIH ? 1 : 0) + (hasBiasHH ? 1 : 0)))
+            let biasIH = hasBiasIH ? s[5] : nil, biasHH = hasBiasHH ? s[biasIndices.last!] : nil
             let (activations, states) = (s[s.count - 2], s[s.count - 1])
             if !GradMode.isEnabled {
                 // One pass over the steps when the backward pass itself is not recorded.
-                let kernel = LSTMLayerKernel(projected: projected, hidden: hidden, cell: cell, weightHH: weight, reverse: reverse)
-                let gradients = kernel.backward(g.to(projected.dtype), states: states, activations: activations,
-                                                needs: { $0 < node.inputs.count && node.needsGradient($0) })
-                return Array(gradients.prefix(node.inputs.count))
+                let kernel = LSTMLayerKernel(input: input, hidden: hidden, cell: cell, weightIH: weightIH,
+                                             weightHH: weightHH, reverse: reverse)
+                let needs = LSTMLayerKernel.Needs(input: node.needsGradient(0), hidden: node.needsGradient(1),
+                                                  cell: node.needsGradient(2), weightIH: node.needsGradient(3),
+                                                  weightHH: node.needsGradient(4),
+                                                  bias: biasIndices.contains { node.needsGradient($0) })
+                let r = kernel.backward(g.to(input.dtype), states: states, activations: activations, needs: needs)
+                // Both biases get Σ dgates; the second a copy of its own.
+                return [r.input, r.hidden, r.cell, r.weightIH, r.weightHH]
+                    + biasIndices.enumerated().map { k, index in node.needsGradient(index) ? (k == 0 ? r.bias : r.bias?.clone()) : nil }
             }
             // Recorded (createGraph): backpropagation through time in differentiable ops of
             // the inputs, on the layer recomputed step by step.
-            return lstmLayerGradients(projected: projected, hidden: hidden, cell: cell, weight: weight, bias: bias,
-                                      reverse: reverse, grad: g)
+            let projected = input.linear(weight: weightIH, bias: biasIH)
+            let gradients = lstmLayerGradients(projected: projected, hidden: hidden, cell: cell, weight: weightHH,
+                                               bias: biasHH, reverse: reverse, grad: g)
+            let projectedGradient = gradients[0]!
+            let rows = projectedGradient.reshape([-1, projectedGradient.shape[2]])
+            let biasGradient = rows.sum(dim: 0)
+            return [projectedGradient.matmul(weightIH), gradients[1], gradients[2],
+                    rows.t().matmul(input.reshape([-1, input.shape[2]])), gradients[3]]
+                + biasIndices.map { _ in biasGradient }
         case .normalizeLastDims(let count, let eps):
             let x = s[0], mean = s[1], rstd = s[2]
             let columns = x.shape.suffix(count).reduce(1, *)
@@ -348,8 +362,8 @@ extension Derivatives {
         return (gatesGradient, dc * f)
     }
 
-    /// The gradients of `lstmLayer` (projected, h₀, c₀, W_hh and, with a bias, b_hh) for the
-    /// gradient `grad` `[T, B, 2H]` of its states, in differentiable ops of the inputs.
+    /// The gradients of `lstmLayerStepByStep` (projected, h₀, c₀, W_hh and, with a bias, b_hh)
+    /// for the gradient `grad` `[T, B, 2H]` of its states, in differentiable ops of the inputs.
     static func lstmLayerGradients(projected: Tensor, hidden: Tensor, cell: Tensor, weight: Tensor, bias: Tensor?,
                                    reverse: Bool, grad g: Tensor) -> [Tensor?] {
         let steps = projected.shape[0], width = hidden.shape[1]

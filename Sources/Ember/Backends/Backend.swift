@@ -161,6 +161,9 @@ public protocol Backend: AnyObject {
     /// (nil, `.relu`, `.gelu` or `.geluTanh`) applied, in one pass where the device can (a
     /// linear layer's forward).
     func linear(_ a: MatrixBatch, _ b: MatrixBatch, bias: Tensor?, activation: UnaryOp?, into out: Tensor)
+    /// `out += a · b` for one matrix each (`out` contiguous, `a.rows × b.columns`): a product
+    /// added to what `out` holds, without a temporary where the device can.
+    func matmulAdd(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor)
     /// Running sum or product along `dim`.
     func cumulative(_ op: CumulativeOp, _ x: Tensor, dim: Int, into out: Tensor)
     /// Sorts along `dim` (stable), writing values and int64 indices.
@@ -181,11 +184,10 @@ public protocol Backend: AnyObject {
     /// and rstd (contiguous, one per row).
     func normalizeRows(_ x: Tensor, columns: Int, eps: Double, into out: Tensor, mean: Tensor, rstd: Tensor)
     /// The fused LSTM cell update over the rows of `cell` [B, H]: the pre-activations
-    /// `gates` [B, 4H] (+ `input` [B, 4H]) (+ `bias` [4H]), in the order i, f, g, o, give
-    /// `out` [B, 2H] = [h' | c']; `activations` [B, 5H] receives σ(i), σ(f), tanh(g), σ(o),
-    /// tanh(c') for the backward pass. One floating dtype; every matrix has contiguous rows
-    /// (any row stride).
-    func lstmCell(gates: Tensor, input: Tensor?, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor)
+    /// `gates` [B, 4H] (+ `bias` [4H]), in the order i, f, g, o, give `out` [B, 2H] =
+    /// [h' | c']; `activations` [B, 5H] receives σ(i), σ(f), tanh(g), σ(o), tanh(c') for the
+    /// backward pass. One floating dtype; every matrix has contiguous rows (any row stride).
+    func lstmCell(gates: Tensor, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor)
     /// The gradient of `lstmCell`: from `grad` [B, 2H] (of [h' | c']) plus, when given, the
     /// `carried` gradients of h' and c' ([B, H] each, one row stride) to the gates'
     /// pre-activations [B, 4H] and the previous cell [B, H]. `cellGradient` may be
@@ -237,6 +239,13 @@ extension Backend {
         let masked = Tensor(uninitializedShape: x.shape, dtype: x.dtype, device: x.device)
         select(mask.broadcastView(to: x.shape), x, blocked.broadcastView(to: x.shape), into: masked)
         softmax(masked, log: false, into: out)
+    }
+
+    /// The product into a temporary, then added (for devices without an accumulating product).
+    public func matmulAdd(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
+        let product = Tensor(uninitializedShape: out.shape, dtype: out.dtype, device: out.device)
+        matmul(a, b, into: product)
+        binary(.add, out, product, into: out)
     }
 
     /// The product, then the bias and the activation in passes of their own (for devices

@@ -1,61 +1,67 @@
 // A whole LSTM layer over a sequence as one differentiable op, as oneDNN's and cuDNN's
-// RNN primitives run it: one autograd node instead of a handful per time step, the
-// recurrent weight transposed once per call, and in the backward pass the weight's
-// gradient as one product over all steps instead of one per step.
+// RNN primitives run it: one autograd node instead of a handful per time step, the weights
+// transposed once per call, each step's two products accumulated into one gates buffer,
+// and in the backward pass each weight's gradient as one product over all steps.
 
-/// Runs one LSTM layer over a sequence whose input projections are already computed.
+/// Runs one LSTM layer over a sequence.
 ///
 /// Step by step (forward in time, or backward when `reverse`), with gate order i, f, g, o:
-/// `gates = projected[t] + h·W_hhᵀ + b_hh`, `c' = σ(f)·c + σ(i)·tanh(g)`,
-/// `h' = σ(o)·tanh(c')` — the same arithmetic as `lstmCellUpdate` per step, and
+/// `gates = x[t]·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh`, `c' = σ(f)·c + σ(i)·tanh(g)`,
+/// `h' = σ(o)·tanh(c')` — the same arithmetic as `linear` and `lstmCellUpdate` per step, and
 /// differentiable to any order (under `createGraph` the backward pass is written in
-/// recorded ops).
+/// recorded ops). This is `torch.nn.LSTM`'s layer for one direction, in PyTorch's weight layout.
 ///
 /// - Parameters:
-///   - projected: `[T, B, 4H]`, each step's `x·W_ihᵀ + b_ih`.
+///   - input: the sequence `[T, B, I]` (any strides).
 ///   - hidden: the initial hidden state `[B, H]`.
 ///   - cell: the initial cell state `[B, H]`.
+///   - weightIH: the input weight `[4H, I]`.
 ///   - weightHH: the recurrent weight `[4H, H]`.
+///   - biasIH: the input bias `[4H]`, or nil.
 ///   - biasHH: the recurrent bias `[4H]`, or nil.
 ///   - reverse: run from the last step to the first (a bidirectional LSTM's second direction).
 /// - Returns: `output` `[T, B, H]`, the hidden state after each step in time order, and the
 ///   final `hidden` and `cell` states `[B, H]` (after the last step processed).
 ///
 /// ```swift
-/// let x = Tensor.randn([10, 4, 8]), w = Tensor.randn([64, 8]), u = Tensor.randn([64, 16])
-/// let h0 = Tensor.zeros([4, 16])
-/// let (out, h, c) = lstmLayer(projected: x.linear(weight: w), hidden: h0, cell: h0, weightHH: u, biasHH: nil)
+/// let x = Tensor.randn([10, 4, 8]), h0 = Tensor.zeros([4, 16])
+/// let wIH = Tensor.randn([64, 8]), wHH = Tensor.randn([64, 16])
+/// let (out, h, c) = lstmLayer(input: x, hidden: h0, cell: h0, weightIH: wIH, weightHH: wHH,
+///                             biasIH: nil, biasHH: nil)
 /// // out: [10, 4, 16]
 /// ```
-public func lstmLayer(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH: Tensor, biasHH: Tensor?,
-                      reverse: Bool = false) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
+public func lstmLayer(input: Tensor, hidden: Tensor, cell: Tensor, weightIH: Tensor, weightHH: Tensor,
+                      biasIH: Tensor?, biasHH: Tensor?, reverse: Bool = false) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
     precondition(hidden.rank == 2 && cell.shape == hidden.shape,
                  "lstmLayer: hidden \(hidden.shape) and cell \(cell.shape) must both be [B, H]")
     let (batch, width) = (hidden.shape[0], hidden.shape[1])
-    precondition(projected.rank == 3 && projected.shape[1] == batch && projected.shape[2] == 4 * width,
-                 "lstmLayer: projected \(projected.shape) must be [T, \(batch), \(4 * width)] for states of shape \(hidden.shape)")
+    precondition(input.rank == 3 && input.shape[1] == batch,
+                 "lstmLayer: input \(input.shape) must be [T, \(batch), I] for states of shape \(hidden.shape)")
+    let inputSize = input.shape[2]
+    precondition(weightIH.shape == [4 * width, inputSize], "lstmLayer: weightIH \(weightIH.shape) must be [\(4 * width), \(inputSize)]")
     precondition(weightHH.shape == [4 * width, width], "lstmLayer: weightHH \(weightHH.shape) must be [\(4 * width), \(width)]")
-    if let biasHH { precondition(biasHH.shape == [4 * width], "lstmLayer: biasHH \(biasHH.shape) must be [\(4 * width)]") }
-    let dtype = projected.dtype
-    let operands = [projected, hidden, cell, weightHH] + (biasHH.map { [$0] } ?? [])
+    for (name, bias) in [("biasIH", biasIH), ("biasHH", biasHH)] {
+        if let bias { precondition(bias.shape == [4 * width], "lstmLayer: \(name) \(bias.shape) must be [\(4 * width)]") }
+    }
+    let dtype = input.dtype
+    let operands = [input, hidden, cell, weightIH, weightHH] + [biasIH, biasHH].compactMap { $0 }
     precondition(operands.allSatisfy { $0.dtype == dtype } && (dtype == .float32 || dtype == .float64),
                  "lstmLayer: all operands must be float32, or all float64; got \(operands.map(\.dtype))")
-    precondition(operands.allSatisfy { $0.device == projected.device }, "lstmLayer: operands are on different devices")
+    precondition(operands.allSatisfy { $0.device == input.device }, "lstmLayer: operands are on different devices")
 
-    let steps = projected.shape[0]
+    let steps = input.shape[0]
     // While a trace is being taken (ONNX export), the layer is recorded step by step, as
     // primitives an exporter knows.
     if steps == 0 || OperationTrace.current != nil {
-        return lstmLayerStepByStep(projected: projected, hidden: hidden, cell: cell, weightHH: weightHH,
-                                   biasHH: biasHH, reverse: reverse)
+        return lstmLayerStepByStep(projected: input.linear(weight: weightIH, bias: biasIH), hidden: hidden, cell: cell,
+                                   weightHH: weightHH, biasHH: biasHH, reverse: reverse)
     }
-    let states = noGrad {
-        LSTMLayerKernel(projected: projected, hidden: hidden, cell: cell, weightHH: weightHH, reverse: reverse)
-            .forward(biasHH: biasHH)
-    }
+    let kernel = LSTMLayerKernel(input: input, hidden: hidden, cell: cell, weightIH: weightIH, weightHH: weightHH,
+                                 reverse: reverse)
+    let states = noGrad { kernel.forward(biasIH: biasIH, biasHH: biasHH) }
     if shouldRecord(operands) {
-        record(states.states, .lstmLayer(reverse: reverse), inputs: operands,
-               saved: operands + [states.activations], savesOutput: true)
+        record(states.states, .lstmLayer(reverse: reverse, biasIH: biasIH != nil, biasHH: biasHH != nil),
+               inputs: operands, saved: operands + [states.activations], savesOutput: true)
     }
     let last = reverse ? 0 : steps - 1
     let y = states.states
@@ -64,8 +70,10 @@ public func lstmLayer(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH:
             y.select(dim: 0, index: last).narrow(dim: 1, start: width, length: width))
 }
 
-/// The same layer as a chain of recorded per-step ops (`linear`, `lstmCellUpdate`): what a
-/// trace sees (ONNX export), and the reference the fused op is tested against.
+/// The same layer with the input projections already computed (`projected[t] = x[t]·W_ihᵀ +
+/// b_ih`, `[T, B, 4H]`), as a chain of recorded per-step ops (`linear`, `lstmCellUpdate`):
+/// what a trace sees (ONNX export), what the recorded backward pass differentiates, and the
+/// reference the fused op is tested against.
 func lstmLayerStepByStep(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH: Tensor, biasHH: Tensor?,
                          reverse: Bool) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
     let steps = projected.shape[0]
@@ -85,21 +93,24 @@ func lstmLayerStepByStep(projected: Tensor, hidden: Tensor, cell: Tensor, weight
 ///
 /// The sequences of a batch never interact, so with several threads each thread runs the
 /// whole recurrence for its own share of the batch rows — one parallel region per pass
-/// instead of a threaded product and single-threaded gate arithmetic at every step.
+/// instead of a threaded product and single-threaded gate arithmetic at every step. Each
+/// step's input product is taken there too (`x[t]·W_ihᵀ`, then `h·W_hhᵀ` added into the same
+/// buffer), so the gates of all steps are never materialised.
 struct LSTMLayerKernel {
     let steps, batch, width: Int
-    let projected, hidden, cell, weightHH: Tensor
+    let input, hidden, cell, weightIH, weightHH: Tensor
     let reverse: Bool
     let backend: Backend
     /// Whether h₀ is all zeros (as when a caller passes no state): the products with it are
     /// then skipped.
     let hiddenIsZero: Bool
 
-    init(projected: Tensor, hidden: Tensor, cell: Tensor, weightHH: Tensor, reverse: Bool) {
-        (steps, batch, width) = (projected.shape[0], hidden.shape[0], hidden.shape[1])
-        (self.projected, self.hidden, self.cell, self.weightHH) = (projected, hidden.contiguous(), cell.contiguous(), weightHH)
+    init(input: Tensor, hidden: Tensor, cell: Tensor, weightIH: Tensor, weightHH: Tensor, reverse: Bool) {
+        (steps, batch, width) = (input.shape[0], hidden.shape[0], hidden.shape[1])
+        (self.input, self.hidden, self.cell) = (input, hidden.contiguous(), cell.contiguous())
+        (self.weightIH, self.weightHH) = (weightIH, weightHH)
         self.reverse = reverse
-        backend = projected.device.backend
+        backend = input.device.backend
         hiddenIsZero = !hidden.any().item(Bool.self)
     }
 
@@ -112,7 +123,7 @@ struct LSTMLayerKernel {
 
     /// How many ranges `forEachRowRange` splits the batch into: one per CPU thread when every
     /// range gets at least 8 rows, else one.
-    var rowRangeCount: Int { projected.device == .cpu ? max(1, min(Threading.threadCount, batch / 8)) : 1 }
+    var rowRangeCount: Int { input.device == .cpu ? max(1, min(Threading.threadCount, batch / 8)) : 1 }
 
     /// Runs `body(index, rows)` on `rowRangeCount` disjoint ranges of batch rows covering the
     /// batch, each on its own thread.
@@ -145,6 +156,19 @@ struct LSTMLayerKernel {
                     columns: x.shape[1], columnStride: x.strides[1])
     }
 
+    /// The input rows `r` of step `t` (strided as `input` is).
+    func inputRows(_ t: Int, _ r: Range<Int>) -> Tensor {
+        Tensor(storage: input.storage, shape: [r.count, input.shape[2]], strides: [input.strides[1], input.strides[2]],
+               offset: input.offset + t * input.strides[0] + r.lowerBound * input.strides[1], dtype: input.dtype)
+    }
+
+    /// The whole input as one `[T·B, I]` matrix: a view when its strides allow, else a copy.
+    func inputMatrix() -> Tensor {
+        let x = input.strides[0] == batch * input.strides[1] ? input : input.contiguous()
+        return Tensor(storage: x.storage, shape: [steps * batch, input.shape[2]], strides: [x.strides[1], x.strides[2]],
+                      offset: x.offset, dtype: x.dtype)
+    }
+
     /// The hidden state entering step `t` (rows `r`, possibly strided) from `states`.
     func hiddenBefore(_ t: Int, _ r: Range<Int>, _ states: Tensor) -> Tensor {
         previous(t).map { step(states, $0, r, columns: 2 * width, width: width) } ?? rows(hidden, r)
@@ -157,31 +181,27 @@ struct LSTMLayerKernel {
 
     /// A fresh `[rows, columns]` tensor of the layer's dtype and device.
     func scratch(_ rows: Int, _ columns: Int) -> Tensor {
-        Tensor(uninitializedShape: [rows, columns], dtype: projected.dtype, device: projected.device)
+        Tensor(uninitializedShape: [rows, columns], dtype: input.dtype, device: input.device)
     }
 
     /// Runs the layer: the states `[T, B, 2H]` and the gate activations `[T, B, 5H]` that
     /// `lstmCellBackward` reads.
-    func forward(biasHH: Tensor?) -> (states: Tensor, activations: Tensor) {
-        let dtype = projected.dtype, device = projected.device
-        let transposedWeight = weightHH.t().contiguous()   // [H, 4H], read row by row
+    func forward(biasIH: Tensor?, biasHH: Tensor?) -> (states: Tensor, activations: Tensor) {
+        let dtype = input.dtype, device = input.device
+        // Both weights transposed once ([in, 4H], read row by row), both biases as one.
+        let (inputWeight, recurrentWeight) = (weightIH.t().contiguous(), weightHH.t().contiguous())
+        let bias = [biasIH, biasHH].compactMap { $0 }.reduce(nil) { sum, next in sum.map { $0 + next } ?? next }
         let states = Tensor(uninitializedShape: [steps, batch, 2 * width], dtype: dtype, device: device)
         let activations = Tensor(uninitializedShape: [steps, batch, 5 * width], dtype: dtype, device: device)
-        // The cell kernel reads each step's projected rows in place (any row stride).
-        let projection = projected.strides[2] == 1 ? projected : projected.contiguous()
-        let (stepStride, rowStride) = (projection.strides[0], projection.strides[1])
         forEachRowRange { _, r in
-            // gates = h·W_hhᵀ; the cell kernel adds projected[t] (+ b_hh) as it reads them.
+            // gates = x·W_ihᵀ + h·W_hhᵀ; the cell kernel adds the bias as it reads them.
             let gates = scratch(r.count, 4 * width)
             for t in order {
-                if previous(t) == nil && hiddenIsZero {
-                    backend.fill(gates, with: 0)
-                } else {
-                    backend.matmul(matrix(hiddenBefore(t, r, states)), matrix(transposedWeight), into: gates)
+                backend.matmul(matrix(inputRows(t, r)), matrix(inputWeight), into: gates)
+                if previous(t) != nil || !hiddenIsZero {
+                    backend.matmulAdd(matrix(hiddenBefore(t, r, states)), matrix(recurrentWeight), into: gates)
                 }
-                let input = Tensor(storage: projection.storage, shape: [r.count, 4 * width], strides: [rowStride, 1],
-                                   offset: projection.offset + t * stepStride + r.lowerBound * rowStride, dtype: dtype)
-                backend.lstmCell(gates: gates, input: input, bias: biasHH, cell: cellBefore(t, r, states),
+                backend.lstmCell(gates: gates, bias: bias, cell: cellBefore(t, r, states),
                                  into: step(states, t, r, columns: 2 * width, width: 2 * width),
                                  activations: step(activations, t, r, columns: 5 * width, width: 5 * width))
             }
@@ -189,9 +209,21 @@ struct LSTMLayerKernel {
         return (states, activations)
     }
 
-    /// Gradients from `grad` `[T, B, 2H]` (of the states) to (projected, h₀, c₀, W_hh, b_hh).
-    func backward(_ grad: Tensor, states: Tensor, activations: Tensor, needs: (Int) -> Bool) -> [Tensor?] {
-        let dtype = projected.dtype, device = projected.device
+    /// The gradients asked for by `needs`, from `grad` `[T, B, 2H]` (of the states).
+    struct Gradients {
+        var input, hidden, cell, weightIH, weightHH: Tensor?
+        /// The gradient of either bias (both get the same: Σ dgates over steps and rows).
+        var bias: Tensor?
+    }
+
+    /// Which gradients `backward` computes.
+    struct Needs {
+        var input, hidden, cell, weightIH, weightHH, bias: Bool
+    }
+
+    /// Backpropagation through time from `grad` `[T, B, 2H]` (of the states).
+    func backward(_ grad: Tensor, states: Tensor, activations: Tensor, needs: Needs) -> Gradients {
+        let dtype = input.dtype, device = input.device
         let grad = grad.contiguous()
         let gatesGradient = Tensor(uninitializedShape: [steps, batch, 4 * width], dtype: dtype, device: device)
         // The gradients reaching the state after the step being processed (dh, dc); after
@@ -199,9 +231,9 @@ struct LSTMLayerKernel {
         let carriedHidden = Tensor.zeros([batch, width], dtype: dtype, device: device)
         let carriedCell = Tensor.zeros([batch, width], dtype: dtype, device: device)
         let weight = weightHH.contiguous()
-        // b_hh's gradient, Σ dgates over steps and rows: each range of rows adds into its own row
-        // as the cell kernel writes dgates.
-        let biasParts = needs(4) ? Tensor.zeros([rowRangeCount, 4 * width], dtype: dtype, device: device) : nil
+        // The biases' gradient, Σ dgates over steps and rows: each range of rows adds into its
+        // own row as the cell kernel writes dgates.
+        let biasParts = needs.bias ? Tensor.zeros([rowRangeCount, 4 * width], dtype: dtype, device: device) : nil
         forEachRowRange { part, r in
             let (hiddenRows, cellRows) = (rows(carriedHidden, r), rows(carriedCell, r))
             let biasRow = biasParts?.select(dim: 0, index: part)
@@ -213,13 +245,27 @@ struct LSTMLayerKernel {
                                          cell: cellBefore(t, r, states), gatesGradient: stepGates, cellGradient: cellRows,
                                          biasGradient: biasRow)
                 // The first step processed passes its hidden gradient to h₀ only.
-                if previous(t) != nil || needs(1) {
+                if previous(t) != nil || needs.hidden {
                     backend.matmul(matrix(stepGates), matrix(weight), into: hiddenRows)
                 }
             }
         }
-        var weightGradient: Tensor? = nil
-        if needs(3) {
+        var gradients = Gradients()
+        let allGates = Tensor(storage: gatesGradient.storage, shape: [steps * batch, 4 * width], strides: [4 * width, 1],
+                              offset: gatesGradient.offset, dtype: dtype)
+        if needs.input {
+            // dx = dgates·W_ih over all steps at once.
+            let inputGradient = Tensor(uninitializedShape: [steps, batch, input.shape[2]], dtype: dtype, device: device)
+            backend.matmul(matrix(allGates), matrix(weightIH.contiguous()), into: inputGradient)
+            gradients.input = inputGradient
+        }
+        if needs.weightIH {
+            // Σₜ dgatesₜᵀ·xₜ as one product.
+            let weightGradient = Tensor(uninitializedShape: weightIH.shape, dtype: dtype, device: device)
+            backend.matmul(matrix(allGates.t()), matrix(inputMatrix()), into: weightGradient)
+            gradients.weightIH = weightGradient
+        }
+        if needs.weightHH {
             // Σₜ dgatesₜᵀ·hₜ₋₁: one product over every step but the first processed, whose
             // previous state is h₀ and is added after (unless h₀ is zero).
             let first = reverse ? steps - 1 : 0
@@ -234,15 +280,14 @@ struct LSTMLayerKernel {
                 backend.matmul(matrix(gatesT), matrix(previousStates), into: sum)
             }
             if !hiddenIsZero {
-                let firstTerm = Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
-                backend.matmul(matrix(step(gatesGradient, first, 0..<batch, columns: 4 * width, width: 4 * width).t()),
-                               matrix(hidden), into: firstTerm)
-                backend.binary(.add, sum, firstTerm, into: sum)
+                let firstGates = step(gatesGradient, first, 0..<batch, columns: 4 * width, width: 4 * width)
+                backend.matmulAdd(matrix(firstGates.t()), matrix(hidden), into: sum)
             }
-            weightGradient = sum
+            gradients.weightHH = sum
         }
-        let biasGradient = biasParts.map { $0.shape[0] == 1 ? $0.reshape([4 * width]) : $0.sum(dims: [0]) }
-        return [needs(0) ? gatesGradient : nil, needs(1) ? carriedHidden : nil, needs(2) ? carriedCell : nil,
-                weightGradient, biasGradient]
+        gradients.bias = biasParts.map { $0.shape[0] == 1 ? $0.reshape([4 * width]) : $0.sum(dims: [0]) }
+        gradients.hidden = needs.hidden ? carriedHidden : nil
+        gradients.cell = needs.cell ? carriedCell : nil
+        return gradients
     }
 }

@@ -23,7 +23,7 @@ public func lstmCellUpdate(gates: Tensor, cell: Tensor) -> (hidden: Tensor, cell
     let g = noGrad { gates.contiguous() }, c = noGrad { cell.contiguous() }
     let out = Tensor(uninitializedShape: [b, 2 * h], dtype: gates.dtype, device: gates.device)
     let activations = Tensor(uninitializedShape: [b, 5 * h], dtype: gates.dtype, device: gates.device)
-    if b > 0 && h > 0 { gates.device.backend.lstmCell(gates: g, input: nil, bias: nil, cell: c, into: out, activations: activations) }
+    if b > 0 && h > 0 { gates.device.backend.lstmCell(gates: g, bias: nil, cell: c, into: out, activations: activations) }
     if shouldRecord(gates, cell) {
         record(out, .lstmCell, inputs: [gates, cell], saved: [gates, cell, activations])
     }

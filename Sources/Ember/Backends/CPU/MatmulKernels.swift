@@ -35,6 +35,24 @@ extension CPUBackend {
         }
     }
 
+    func matmulAdd(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
+        let m = a.rows, n = b.columns, k = a.columns
+        guard a.tensor.dtype == .float32, a.count == 1, b.count == 1, k > 0, m * n > 0,
+              let layoutA = gemmLayout(a), let layoutB = gemmLayout(b) else {
+            let product = Tensor(uninitializedShape: out.shape, dtype: out.dtype, device: out.device)
+            matmul(a, b, into: product)
+            binary(.add, out, product, into: out)
+            return
+        }
+        // Small products (an LSTM step) on this thread alone, as in `floatProduct`.
+        let threads = ember_omp_max_threads()
+        let oneThread = m * n * k <= 1 << 18 && threads > 1
+        if oneThread { ember_omp_set_max_threads(1) }
+        defer { if oneThread { ember_omp_set_max_threads(threads) } }
+        sgemm(layoutA.transposed, layoutB.transposed, m, n, k, a.tensor.pointer(Float.self), layoutA.leading,
+              b.tensor.pointer(Float.self), layoutB.leading, out.pointer(Float.self), accumulate: true)
+    }
+
     /// How one matrix operand is passed to a BLAS-style gemm: transposed or not, and its
     /// leading dimension. Nil when the layout needs a copy first.
     private func gemmLayout(_ x: MatrixBatch) -> (transposed: Bool, leading: Int)? {
@@ -118,12 +136,14 @@ extension CPUBackend {
         return epilogue
     }
 
-    /// `c = op(a)·op(b)` with oneDNN's sgemm (`c` contiguous, `n` columns).
+    /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) with oneDNN's sgemm (`c` contiguous,
+    /// `n` columns).
     private func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                        _ a: UnsafePointer<Float>, _ leadA: Int, _ b: UnsafePointer<Float>, _ leadB: Int,
-                       _ c: UnsafeMutablePointer<Float>) {
+                       _ c: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let status = dnnl_sgemm(CChar(UInt8(ascii: transA ? "T" : "N")), CChar(UInt8(ascii: transB ? "T" : "N")),
-                                Int64(m), Int64(n), Int64(k), 1, a, Int64(leadA), b, Int64(leadB), 0, c, Int64(n))
+                                Int64(m), Int64(n), Int64(k), 1, a, Int64(leadA), b, Int64(leadB), accumulate ? 1 : 0,
+                                c, Int64(n))
         precondition(status == dnnl_success, "matmul: oneDNN sgemm failed with status \(status.rawValue)")
     }
 

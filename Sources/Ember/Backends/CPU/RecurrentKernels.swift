@@ -3,20 +3,19 @@
 import CEmberRuntime
 
 extension CPUBackend {
-    func lstmCell(gates: Tensor, input: Tensor?, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor) {
+    func lstmCell(gates: Tensor, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor) {
         let rows = cell.shape[0], h = cell.shape[1]
-        for matrix in [gates, cell, out, activations] + (input.map { [$0] } ?? []) { requireRows(matrix, "lstmCell") }
+        for matrix in [gates, cell, out, activations] { requireRows(matrix, "lstmCell") }
         let bias = bias?.contiguous()
         let minimum = max(1, Threading.minimumParallelElements / max(4 * h, 1))
         if gates.dtype == .float32 {
-            let gp = gates.pointer(Float.self), ip = input?.pointer(Float.self), bp = bias?.pointer(Float.self)
+            let gp = gates.pointer(Float.self), bp = bias?.pointer(Float.self)
             let cp = cell.pointer(Float.self), op = out.pointer(Float.self), ap = activations.pointer(Float.self)
             parallelChunks(rows, minimum: minimum) { r in
                 let b = r.lowerBound
                 var args = ember_lstm_cell_args(
                     rows: r.count, hidden: h,
-                    gates: gp + b * gates.strides[0], gates_stride: gates.strides[0],
-                    input: ip.map { $0 + b * input!.strides[0] }, input_stride: input?.strides[0] ?? 0, bias: bp,
+                    gates: gp + b * gates.strides[0], gates_stride: gates.strides[0], bias: bp,
                     c: cp + b * cell.strides[0], c_stride: cell.strides[0],
                     out: op + b * out.strides[0], out_stride: out.strides[0],
                     saved: ap + b * activations.strides[0], saved_stride: activations.strides[0])
@@ -25,14 +24,14 @@ extension CPUBackend {
             return
         }
         precondition(gates.dtype == .float64, "lstmCell: float32 or float64 expected, got \(gates.dtype)")
-        let gp = gates.pointer(Double.self), ip = input?.pointer(Double.self), bp = bias?.pointer(Double.self)
+        let gp = gates.pointer(Double.self), bp = bias?.pointer(Double.self)
         let cp = cell.pointer(Double.self), op = out.pointer(Double.self), ap = activations.pointer(Double.self)
         func sigmoid(_ v: Double) -> Double { 1 / (1 + Double.exp(-v)) }
         parallelChunks(rows, minimum: minimum) { r in
             for b in r {
-                let g = gp + b * gates.strides[0], x = ip.map { $0 + b * input!.strides[0] }
+                let g = gp + b * gates.strides[0]
                 let c = cp + b * cell.strides[0], o = op + b * out.strides[0], a = ap + b * activations.strides[0]
-                func pre(_ k: Int) -> Double { g[k] + (x?[k] ?? 0) + (bp?[k] ?? 0) }
+                func pre(_ k: Int) -> Double { g[k] + (bp?[k] ?? 0) }
                 for j in 0..<h {
                     let i = sigmoid(pre(j)), f = sigmoid(pre(h + j)), gg = Double.tanh(pre(2 * h + j)), og = sigmoid(pre(3 * h + j))
                     let c2 = f * c[j] + i * gg, t = Double.tanh(c2)
