@@ -45,19 +45,25 @@ ALWAYS_INLINE float horizontal_sum(v16f v) {
     return total;
 }
 
-/// exp on 16 lanes; NaN stays NaN, large inputs give inf, very negative ones 0.
-ALWAYS_INLINE v16f exp16(v16f x) {
-    v16i is_nan = x != x;
-    v16f clamped = __builtin_elementwise_min(__builtin_elementwise_max(x, splat(-103.972f)), splat(88.7228f));
-    v16f n = __builtin_elementwise_floor(clamped * splat(1.44269504088896341f) + splat(0.5f));
-    v16f r = clamped - n * splat(0.693359375f) + n * splat(2.12194440e-4f);
+/// The Cephes polynomial for exp(r), |r| ≤ ln2/2, with `n` the power of two split off.
+ALWAYS_INLINE v16f exp16_reduced(v16f clamped, v16f *n) {
+    *n = __builtin_elementwise_floor(clamped * splat(1.44269504088896341f) + splat(0.5f));
+    v16f r = clamped - *n * splat(0.693359375f) + *n * splat(2.12194440e-4f);
     v16f p = splat(1.9875691500e-4f);
     p = p * r + splat(1.3981999507e-3f);
     p = p * r + splat(8.3334519073e-3f);
     p = p * r + splat(4.1665795894e-2f);
     p = p * r + splat(1.6666665459e-1f);
     p = p * r + splat(5.0000001201e-1f);
-    v16f y = p * r * r + r + splat(1.0f);
+    return p * r * r + r + splat(1.0f);
+}
+
+/// exp on 16 lanes; NaN stays NaN, large inputs give inf, very negative ones 0.
+ALWAYS_INLINE v16f exp16(v16f x) {
+    v16i is_nan = x != x;
+    v16f clamped = __builtin_elementwise_min(__builtin_elementwise_max(x, splat(-103.972f)), splat(88.7228f));
+    v16f n;
+    v16f y = exp16_reduced(clamped, &n);
     // Scale by 2^n in two steps so exponents below -126 still reach subnormals.
     v16i ni = __builtin_convertvector(n, v16i);
     v16i half = ni >> 1;
@@ -67,6 +73,14 @@ ALWAYS_INLINE v16f exp16(v16f x) {
     y = blend(x > splat(88.7228f), splat(INFINITY), y);
     y = blend(x < splat(-103.972f), splat(0.0f), y);
     return blend(is_nan, x, y);
+}
+
+/// exp for 0 ≤ x (NaN, inf and anything above 88.3 give exp(88.3), about 2¹²⁷): what
+/// tanh's 1 − 2/(e^2|x| + 1) needs, with one scaling step (2ⁿ stays a normal float).
+ALWAYS_INLINE v16f exp16_nonnegative(v16f x) {
+    v16f n;
+    v16f y = exp16_reduced(__builtin_elementwise_min(x, splat(88.3f)), &n);
+    return y * (v16f)((__builtin_convertvector(n, v16i) + 127) << 23);
 }
 
 ALWAYS_INLINE v16f tanh16(v16f x) {
@@ -80,7 +94,7 @@ ALWAYS_INLINE v16f tanh16(v16f x) {
     p = p * z + splat(-3.33332819422e-1f);
     v16f small = x + x * z * p;
     // Large arguments: sign(x)·(1 - 2 / (exp(2|x|) + 1)).
-    v16f large = splat(1.0f) - splat(2.0f) / (exp16(a + a) + splat(1.0f));
+    v16f large = splat(1.0f) - splat(2.0f) / (exp16_nonnegative(a + a) + splat(1.0f));
     large = (v16f)(((v16i)large) | ((v16i)x & (v16i)splat(-0.0f)));
     v16f y = blend(a < splat(0.625f), small, large);
     return blend(x != x, x, y);
