@@ -269,7 +269,8 @@ struct LSTMLayerKernel {
             // Σₜ dgatesₜᵀ·hₜ₋₁: one product over every step but the first processed, whose
             // previous state is h₀ and is added after (unless h₀ is zero).
             let first = reverse ? steps - 1 : 0
-            let sum = Tensor.zeros([4 * width, width], dtype: dtype, device: device)
+            let sum = steps > 1 ? Tensor(uninitializedShape: [4 * width, width], dtype: dtype, device: device)
+                                : Tensor.zeros([4 * width, width], dtype: dtype, device: device)
             if steps > 1 {
                 let rows = (steps - 1) * batch
                 let gateStart = reverse ? 0 : 1, stateStart = reverse ? 1 : 0
