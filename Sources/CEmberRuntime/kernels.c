@@ -102,6 +102,9 @@ ALWAYS_INLINE v16f tanh16(v16f x) {
 
 ALWAYS_INLINE v16f sigmoid16(v16f x) { return splat(1.0f) / (splat(1.0f) + exp16(-x)); }
 
+/// max(x, 0), NaN kept.
+ALWAYS_INLINE v16f relu16(v16f x) { return blend((x > splat(0.0f)) | (x != x), x, splat(0.0f)); }
+
 ALWAYS_INLINE v16f sqrt16(v16f x) { return __builtin_elementwise_sqrt(x); }
 
 /// erfc(a) for a >= 0.5 by Abramowitz & Stegun 7.1.26: t·P(t)·exp(-a²), t = 1/(1 + p·a)
@@ -289,6 +292,16 @@ ALWAYS_INLINE void lstm_cell_backward_body(const ember_lstm_cell_backward_args *
     streaming_done();
 }
 
+/// min(max(x, low), high) with NaN kept (the vector min/max builtins would drop it).
+ALWAYS_INLINE void clamp_body(const float *x, float *y, long n, float low, float high) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v16f v = load16(x + i);
+        store16(y + i, blend(v != v, v, __builtin_elementwise_min(__builtin_elementwise_max(v, splat(low)), splat(high))));
+    }
+    for (; i < n; i++) y[i] = x[i] != x[i] ? x[i] : fminf(fmaxf(x[i], low), high);
+}
+
 /// One Adam/AdamW update (see ember_adam_args), with exactly the roundings of the op-by-op
 /// form: no multiply-add contraction.
 ALWAYS_INLINE void adam_step_body(const ember_adam_args *a) {
@@ -324,6 +337,7 @@ DEFINE_MAP(sigmoid, sigmoid16)
 DEFINE_MAP(sqrt, sqrt16)
 DEFINE_MAP(erf, erf16)
 DEFINE_MAP(gelu, gelu16)
+DEFINE_MAP(relu, relu16)
 
 ALWAYS_INLINE void softmax_rows_body(const float *x, float *y, long rows, long columns, int log_mode) {
     for (long row = 0; row < rows; row++) {
@@ -399,6 +413,7 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void exp_##suffix(const float *x, float *y, long n) { exp_body(x, y, n); } \
     __attribute__((target(features))) static void tanh_##suffix(const float *x, float *y, long n) { tanh_body(x, y, n); } \
     __attribute__((target(features))) static void sigmoid_##suffix(const float *x, float *y, long n) { sigmoid_body(x, y, n); } \
+    __attribute__((target(features))) static void relu_##suffix(const float *x, float *y, long n) { relu_body(x, y, n); } \
     __attribute__((target(features))) static void sqrt_##suffix(const float *x, float *y, long n) { sqrt_body(x, y, n); } \
     __attribute__((target(features))) static void erf_##suffix(const float *x, float *y, long n) { erf_body(x, y, n); } \
     __attribute__((target(features))) static void gelu_##suffix(const float *x, float *y, long n) { gelu_body(x, y, n); } \
@@ -406,6 +421,7 @@ ALWAYS_INLINE float sum_body(const float *x, long n) {
     __attribute__((target(features))) static void normalize_rows_backward_##suffix(const float *x, const float *g, const float *m, const float *r, float *dx, long rows, long c) { normalize_rows_backward_body(x, g, m, r, dx, rows, c); } \
     __attribute__((target(features))) static void lstm_cell_##suffix(const ember_lstm_cell_args *a) { lstm_cell_body(a); } \
     __attribute__((target(features))) static void lstm_cell_backward_##suffix(const ember_lstm_cell_backward_args *a) { lstm_cell_backward_body(a); } \
+    __attribute__((target(features))) static void clamp_##suffix(const float *x, float *y, long n, float lo, float hi) { clamp_body(x, y, n, lo, hi); } \
     __attribute__((target(features))) static void adam_step_##suffix(const ember_adam_args *a) { adam_step_body(a); } \
     __attribute__((target(features))) static void gelu_backward_##suffix(const float *x, const float *g, float *y, long n) { gelu_backward_body(x, g, y, n); } \
     __attribute__((target(features))) static void softmax_##suffix(const float *x, float *y, long r, long c, int l) { softmax_rows_body(x, y, r, c, l); } \
@@ -441,6 +457,7 @@ static isa_t isa(void) {
 void ember_exp_f32(const float *x, float *y, long n) { DISPATCH(exp, x, y, n) }
 void ember_tanh_f32(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n) }
 void ember_sigmoid_f32(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n) }
+void ember_relu_f32(const float *x, float *y, long n) { DISPATCH(relu, x, y, n) }
 void ember_sqrt_f32(const float *x, float *y, long n) { DISPATCH(sqrt, x, y, n) }
 void ember_erf_f32(const float *x, float *y, long n) { DISPATCH(erf, x, y, n) }
 void ember_gelu_f32(const float *x, float *y, long n) { DISPATCH(gelu, x, y, n) }
@@ -455,6 +472,7 @@ void ember_lstm_cell_f32(const ember_lstm_cell_args *args) { DISPATCH(lstm_cell,
 void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args) { DISPATCH(lstm_cell_backward, args) }
 void ember_gelu_backward_f32(const float *x, const float *g, float *y, long n) { DISPATCH(gelu_backward, x, g, y, n) }
 void ember_adam_step_f32(const ember_adam_args *args) { DISPATCH(adam_step, args) }
+void ember_clamp_f32(const float *x, float *y, long n, float low, float high) { DISPATCH(clamp, x, y, n, low, high) }
 void ember_softmax_rows_f32(const float *x, float *y, long rows, long columns, int log_mode) {
     DISPATCH(softmax, x, y, rows, columns, log_mode)
 }

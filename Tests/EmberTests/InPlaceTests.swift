@@ -183,6 +183,28 @@ final class InPlaceTests: XCTestCase {
         XCTAssertEqual(values(high), [-2, 0, 0])
     }
 
+    func testClampOnAViewWritesThroughAndKeepsNaN() {
+        // Without autograd the clamp runs where the elements lie: through a transposed view,
+        // leaving NaN as NaN (as PyTorch's clamp_), integers with integer bounds alike.
+        let base = Tensor([-2, .nan, 3, 7, 0.5, -0.25] as [Float], shape: [2, 3])
+        let view = base.t()
+        XCTAssertTrue(view.clamp_(min: 0, max: 6) === view)
+        let got = values(base)
+        XCTAssertEqual(got[0], 0); XCTAssertTrue(got[1].isNaN)
+        XCTAssertEqual(Array(got[2...]), [3, 6, 0.5, 0])
+        // A contiguous float32 tensor takes the vector kernel (16 lanes, then a tail of 5).
+        var numbers = (0..<37).map { Float($0) * 0.5 - 8 }
+        numbers[3] = .nan; numbers[34] = .nan; numbers[20] = -.infinity; numbers[21] = .infinity
+        let clamped = Tensor(numbers).clamp_(min: -1, max: 6)
+        for (got, x) in zip(values(clamped), numbers) {
+            if x.isNaN { XCTAssertTrue(got.isNaN) } else { XCTAssertEqual(got, Swift.min(Swift.max(x, -1), 6)) }
+        }
+        XCTAssertEqual(values(Tensor(numbers).clamp(min: 2)).filter { !$0.isNaN }.min(), 2)
+        let integers = Tensor([-5, 2, 9] as [Int64])
+        integers.clamp_(min: 0, max: 4)
+        XCTAssertEqual(integers.asArray(Int64.self), [0, 2, 4])
+    }
+
     func testAddWithAlpha() {
         let x = Tensor([1, 2] as [Float])
         XCTAssertTrue(x.add_(Tensor([10, 20] as [Float]), alpha: 0.5) === x)

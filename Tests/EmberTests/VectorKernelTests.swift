@@ -1,4 +1,4 @@
-// The vectorised float32 kernels (exp, tanh, sigmoid, erf, gelu, softmax, sum) against float64
+// The vectorised float32 kernels (exp, tanh, sigmoid, erf, gelu, relu, clamp, softmax, sum) against float64
 // references over wide ranges, including lengths that are not multiples of the vector width.
 import Foundation
 import XCTest
@@ -39,6 +39,18 @@ final class VectorKernelTests: XCTestCase {
         let x = wideInputs(777)
         let y = sigmoid(Tensor(x)).asArray(Float.self)
         assertClose(y, x.map { 1 / (1 + Foundation.exp(-Double($0))) }, relative: 5e-7, absolute: 1e-37, "sigmoid")
+    }
+
+    func testReluAndClampKeepNaNAndMatchTheirDefinitions() {
+        // Vector lanes and a tail; NaN stays NaN (PyTorch's relu and clamp), infinities clamp.
+        let x = wideInputs(1001)
+        let relu = Ember.relu(Tensor(x)).asArray(Float.self)
+        let clamped = Tensor(x).clamp(min: -3.5, max: 6).asArray(Float.self)
+        for (i, v) in x.enumerated() {
+            if v.isNaN { XCTAssertTrue(relu[i].isNaN && clamped[i].isNaN, "[\(i)]"); continue }
+            XCTAssertEqual(relu[i], v > 0 ? v : 0, "relu(\(v))")
+            XCTAssertEqual(clamped[i], Swift.min(Swift.max(v, -3.5), 6), "clamp(\(v))")
+        }
     }
 
     func testErfMatchesDoublePrecision() {

@@ -10,6 +10,8 @@ void ember_exp_f32(const float *x, float *y, long n);
 void ember_tanh_f32(const float *x, float *y, long n);
 /// y[i] = 1 / (1 + exp(-x[i])).
 void ember_sigmoid_f32(const float *x, float *y, long n);
+/// max(x, 0) with NaN kept (PyTorch's relu).
+void ember_relu_f32(const float *x, float *y, long n);
 /// y[i] = sqrt(x[i]) (correctly rounded, as the hardware instruction).
 void ember_sqrt_f32(const float *x, float *y, long n);
 /// y[i] = erf(x[i]) (absolute error below 2e-7).
@@ -54,6 +56,9 @@ typedef struct {
 
 /// The gradient of ember_lstm_cell_f32 with respect to the gate pre-activations and c.
 void ember_lstm_cell_backward_f32(const ember_lstm_cell_backward_args *args);
+/// y = min(max(x, low), high) for n contiguous floats (NaN stays NaN; y may be x).
+void ember_clamp_f32(const float *x, float *y, long n, float low, float high);
+
 /// Operands and scalars of ember_adam_step_f32 (as `fusedAdamStep` in Ember computes them).
 typedef struct {
     long count;

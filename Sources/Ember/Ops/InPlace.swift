@@ -179,6 +179,15 @@ extension Tensor {
     @discardableResult
     public func clamp_(min: Double? = nil, max: Double? = nil) -> Tensor {
         checkInPlace(op: "clamp_")
+        precondition(min != nil || max != nil, "clamp_: at least one of min and max must be given")
+        let fractionalBound = [min, max].contains { $0.map { $0.rounded() != $0 } ?? false }
+        if !(requiresGradFlag && GradMode.isEnabled) && dtype.computeType == dtype && count > 0
+            && (dtype.isFloatingPoint || !fractionalBound) {
+            // One pass: the backend clamps the elements where they lie (ReLU6 in inference).
+            noGrad { device.backend.unary(.clamp(min: min, max: max), self, into: self) }
+            bumpVersion()
+            return self
+        }
         // clamp saves its input for backward: give it a copy of the value about to be overwritten.
         let result = requiresGradFlag && GradMode.isEnabled ? snapshotHandle().clone().clamp(min: min, max: max)
             : noGrad { self.clamp(min: min, max: max) }

@@ -131,9 +131,13 @@ final class CPUBackend: Backend {
         case .exp: return { ember_exp_f32($0, $1, $2) }
         case .tanh: return { ember_tanh_f32($0, $1, $2) }
         case .sigmoid: return { ember_sigmoid_f32($0, $1, $2) }
+        case .relu: return { ember_relu_f32($0, $1, $2) }
         case .sqrt: return { ember_sqrt_f32($0, $1, $2) }
         case .erf: return { ember_erf_f32($0, $1, $2) }
         case .gelu: return { ember_gelu_f32($0, $1, $2) }
+        case .clamp(let low, let high):
+            let lo = low.map { Float($0) } ?? -.infinity, hi = high.map { Float($0) } ?? .infinity
+            return { ember_clamp_f32($0, $1, $2, lo, hi) }
         default: return nil
         }
     }
