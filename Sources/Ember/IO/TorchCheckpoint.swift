@@ -186,8 +186,8 @@ public enum TorchCheckpoint {
         let prefix = String(pickleEntry.name.dropLast("data.pkl".count))
         /// An entry's bytes. Tensor storages skip the CRC-32 pass unless `verifyChecksums`, as
         /// torch's own reader does (their sizes and offsets are still checked).
-        func entryData(_ name: String, verifyChecksum: Bool = true) throws -> Data {
-            do { return try zip.data(for: name, verifyChecksum: verifyChecksum) } catch let error as ZipArchiveError {
+        func entryData(_ name: String, verifyChecksum: Bool = true, copy: Bool = true) throws -> Data {
+            do { return try zip.data(for: name, verifyChecksum: verifyChecksum, copy: copy) } catch let error as ZipArchiveError {
                 throw TorchCheckpointError(error.kind == .missingEntry ? .badTensor : .badArchive,
                                            path: path, entry: error.entry, error.reason)
             }
@@ -209,7 +209,8 @@ public enum TorchCheckpoint {
                                            "storage type torch.\(dtypeName) has no Ember dtype (supported: \(storageTypes.keys.sorted().map { "torch.\($0)" }.joined(separator: ", ")))")
             }
             let name = prefix + "data/" + key
-            let raw = try entryData(name, verifyChecksum: verifyChecksums)
+            // Read in place (no intermediate copy): `makeStorage` copies it out once.
+            let raw = try entryData(name, verifyChecksum: verifyChecksums, copy: false)
             let (needed, overflow) = numel.multipliedReportingOverflow(by: source.itemSize)
             guard numel >= 0, !overflow, needed <= raw.count else {
                 throw TorchCheckpointError(.badTensor, path: path, entry: name,

@@ -137,16 +137,23 @@ public struct ZipArchive {
     public func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
 
     /// The uncompressed bytes of the entry called `name`, CRC-checked unless
-    /// `verifyChecksum` is false (sizes and offsets are checked either way).
-    public func data(for name: String, verifyChecksum: Bool = true) throws -> Data {
+    /// `verifyChecksum` is false (sizes and offsets are checked either way). With
+    /// `copy: false` a stored (uncompressed) entry comes back as a slice of the archive's own
+    /// bytes (its indices start at the entry's offset), for a caller that copies it out once.
+    ///
+    /// ```swift
+    /// let pickle = try zip.data(for: "archive/data.pkl")
+    /// ```
+    public func data(for name: String, verifyChecksum: Bool = true, copy: Bool = true) throws -> Data {
         guard let entry = entry(named: name) else {
             throw ZipArchiveError(.missingEntry, path: path, entry: name, "no such entry in the archive")
         }
-        return try data(for: entry, verifyChecksum: verifyChecksum)
+        return try data(for: entry, verifyChecksum: verifyChecksum, copy: copy)
     }
 
-    /// The uncompressed bytes of `entry`, CRC-checked unless `verifyChecksum` is false.
-    public func data(for entry: Entry, verifyChecksum: Bool = true) throws -> Data {
+    /// The uncompressed bytes of `entry`, CRC-checked unless `verifyChecksum` is false; a slice
+    /// of the archive's bytes for a stored entry when `copy` is false.
+    public func data(for entry: Entry, verifyChecksum: Bool = true, copy: Bool = true) throws -> Data {
         func fail(_ kind: ZipArchiveError.Kind, _ reason: String) -> ZipArchiveError {
             ZipArchiveError(kind, path: path, entry: entry.name, reason)
         }
@@ -164,7 +171,7 @@ public struct ZipArchive {
             guard entry.compressedSize == entry.uncompressedSize else {
                 throw fail(.corrupt, "stored entry has compressed size \(entry.compressedSize) ≠ uncompressed size \(entry.uncompressedSize)")
             }
-            result = data.subdata(in: start..<end)
+            result = copy ? data.subdata(in: start..<end) : data[start..<end]
         case 8:
             // Deflate cannot expand data more than about 1032:1, so a larger declared ratio is a lie.
             guard entry.uncompressedSize / 1100 <= entry.compressedSize + 1 else {
