@@ -33,7 +33,15 @@ final class ZipArchiveTests: XCTestCase {
         let entry = try XCTUnwrap(zip.entry(named: "a/data/0"))
         let nameLength = Int(ZipArchive.read(bytes, entry.localHeaderOffset + 26) as UInt16)
         let extraLength = Int(ZipArchive.read(bytes, entry.localHeaderOffset + 28) as UInt16)
-        XCTAssertEqual((entry.localHeaderOffset + 30 + nameLength + extraLength) % 64, 0)
+        let dataStart = entry.localHeaderOffset + 30 + nameLength + extraLength
+        XCTAssertEqual(dataStart % 64, 0)
+        // Without a copy, a stored entry is the archive's own bytes at its offset (CRC still
+        // checked); a deflated one is inflated as before.
+        let slice = try zip.data(for: "a/data/0", copy: false)
+        XCTAssertEqual(slice.startIndex, dataStart)
+        XCTAssertEqual(Data(slice), sample[1].1)
+        XCTAssertEqual(try zip.data(for: "a/zeros", copy: false), sample[2].1)
+        XCTAssertEqual(try zip.data(for: "a/empty", copy: false).count, 0)
     }
 
     func testZip64RecordsRoundTrip() throws {
@@ -128,9 +136,11 @@ final class ZipArchiveTests: XCTestCase {
             + Int(ZipArchive.read(bytes, entry.localHeaderOffset + 28) as UInt16)
         bytes[start + 3] ^= 0xFF
         let zip = try ZipArchive(data: bytes, path: "flip.zip")
-        XCTAssertThrowsError(try zip.data(for: "a/data/0")) { error in
-            XCTAssertEqual((error as? ZipArchiveError)?.kind, .checksumMismatch)
-            XCTAssertEqual((error as? ZipArchiveError)?.entry, "a/data/0")
+        for copy in [true, false] {
+            XCTAssertThrowsError(try zip.data(for: "a/data/0", copy: copy)) { error in
+                XCTAssertEqual((error as? ZipArchiveError)?.kind, .checksumMismatch)
+                XCTAssertEqual((error as? ZipArchiveError)?.entry, "a/data/0")
+            }
         }
         XCTAssertEqual(try zip.data(for: "a/data.pkl"), Data("hello".utf8))
         XCTAssertThrowsError(try zip.data(for: "a/missing")) { error in
