@@ -293,13 +293,16 @@ ALWAYS_INLINE void lstm_cell_backward_body(const ember_lstm_cell_backward_args *
 }
 
 /// min(max(x, low), high) with NaN kept (the vector min/max builtins would drop it).
+ALWAYS_INLINE v16f clamp16(v16f x, v16f low, v16f high) {
+    return blend(x != x, x, __builtin_elementwise_min(__builtin_elementwise_max(x, low), high));
+}
+
+/// clamp16 over n floats, as DEFINE_MAP's loops with the two bounds added.
 ALWAYS_INLINE void clamp_body(const float *x, float *y, long n, float low, float high) {
+    v16f lo = splat(low), hi = splat(high);
     long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        v16f v = load16(x + i);
-        store16(y + i, blend(v != v, v, __builtin_elementwise_min(__builtin_elementwise_max(v, splat(low)), splat(high))));
-    }
-    for (; i < n; i++) y[i] = x[i] != x[i] ? x[i] : fminf(fmaxf(x[i], low), high);
+    for (; i + 16 <= n; i += 16) store16(y + i, clamp16(load16(x + i), lo, hi));
+    if (i < n) store_partial(y + i, clamp16(load_partial(x + i, n - i, 0), lo, hi), n - i);
 }
 
 /// One Adam/AdamW update (see ember_adam_args), with exactly the roundings of the op-by-op

@@ -243,6 +243,11 @@ extension Backend {
 
     /// The product into a temporary, then added (for devices without an accumulating product).
     public func matmulAdd(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
+        addProductThroughTemporary(a, b, into: out)
+    }
+
+    /// `out += a · b` as a product into a temporary and an add (what `matmulAdd` falls back to).
+    func addProductThroughTemporary(_ a: MatrixBatch, _ b: MatrixBatch, into out: Tensor) {
         let product = Tensor(uninitializedShape: out.shape, dtype: out.dtype, device: out.device)
         matmul(a, b, into: product)
         binary(.add, out, product, into: out)

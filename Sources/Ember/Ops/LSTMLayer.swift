@@ -190,7 +190,8 @@ struct LSTMLayerKernel {
         let dtype = input.dtype, device = input.device
         // Both weights transposed once ([in, 4H], read row by row), both biases as one.
         let (inputWeight, recurrentWeight) = (weightIH.t().contiguous(), weightHH.t().contiguous())
-        let bias = [biasIH, biasHH].compactMap { $0 }.reduce(nil) { sum, next in sum.map { $0 + next } ?? next }
+        var bias = biasIH ?? biasHH
+        if let biasIH, let biasHH { bias = biasIH + biasHH }
         let states = Tensor(uninitializedShape: [steps, batch, 2 * width], dtype: dtype, device: device)
         let activations = Tensor(uninitializedShape: [steps, batch, 5 * width], dtype: dtype, device: device)
         forEachRowRange { _, r in

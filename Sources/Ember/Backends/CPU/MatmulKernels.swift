@@ -39,18 +39,24 @@ extension CPUBackend {
         let m = a.rows, n = b.columns, k = a.columns
         guard a.tensor.dtype == .float32, a.count == 1, b.count == 1, k > 0, m * n > 0,
               let layoutA = gemmLayout(a), let layoutB = gemmLayout(b) else {
-            let product = Tensor(uninitializedShape: out.shape, dtype: out.dtype, device: out.device)
-            matmul(a, b, into: product)
-            binary(.add, out, product, into: out)
+            addProductThroughTemporary(a, b, into: out)
             return
         }
-        // Small products (an LSTM step) on this thread alone, as in `floatProduct`.
+        onThisThreadIfSmall(multiplyAdds: m * n * k) {
+            sgemm(layoutA.transposed, layoutB.transposed, m, n, k, a.tensor.pointer(Float.self), layoutA.leading,
+                  b.tensor.pointer(Float.self), layoutB.leading, out.pointer(Float.self), accumulate: true)
+        }
+    }
+
+    /// Runs `body` with oneDNN limited to this thread when the product has at most 2¹⁸
+    /// multiply-adds (a decoding step, one token; an LSTM step): starting and joining a thread
+    /// team costs more than such a product.
+    private func onThisThreadIfSmall<R>(multiplyAdds: Int, _ body: () -> R) -> R {
         let threads = ember_omp_max_threads()
-        let oneThread = m * n * k <= 1 << 18 && threads > 1
+        let oneThread = multiplyAdds <= 1 << 18 && threads > 1
         if oneThread { ember_omp_set_max_threads(1) }
         defer { if oneThread { ember_omp_set_max_threads(threads) } }
-        sgemm(layoutA.transposed, layoutB.transposed, m, n, k, a.tensor.pointer(Float.self), layoutA.leading,
-              b.tensor.pointer(Float.self), layoutB.leading, out.pointer(Float.self), accumulate: true)
+        return body()
     }
 
     /// How one matrix operand is passed to a BLAS-style gemm: transposed or not, and its
@@ -105,35 +111,30 @@ extension CPUBackend {
             }
             return epilogue
         }
-        // Small products (a decoding step, one token): starting and joining a thread team
-        // costs more than the product, so oneDNN runs them on this thread alone.
-        let threads = ember_omp_max_threads()
-        let oneThread = a.count * m * n * k <= 1 << 18 && threads > 1
-        if oneThread { ember_omp_set_max_threads(1) }
-        defer { if oneThread { ember_omp_set_max_threads(threads) } }
-
-        // oneDNN's matmul primitive for a transposed operand (measured up to 1.8× faster than
-        // sgemm for [32 × 256]·[1024 × 256]ᵀ, 1.2× for [640 × 1536]·[384 × 1536]ᵀ; on a par
-        // with plain layouts) and whenever it can apply a bias or activation as it writes.
-        let fused = epilogue.fusable(columns: n)
-        if transA || transB || fused.bias != nil || fused.activation != nil {
-            let problem = MatmulProblem(m: m, n: n, k: k,
-                                        aRowStride: transA ? 1 : leadA, aColumnStride: transA ? leadA : 1,
-                                        bRowStride: transB ? 1 : leadB, bColumnStride: transB ? leadB : 1,
-                                        hasBias: fused.bias != nil, activation: fused.activation,
-                                        threads: DNNLMatmuls.currentThreads)
-            let biasPointer = fused.bias.map { UnsafeRawPointer($0.pointer(Float.self)) }
-            var ran = true
-            for index in 0..<a.count where ran {
-                ran = DNNLMatmuls.shared.run(problem, a: pa + index * strideA, b: pb + index * strideB,
-                                             bias: biasPointer, c: pc + index * m * n)
+        return onThisThreadIfSmall(multiplyAdds: a.count * m * n * k) { () -> Epilogue in
+            // oneDNN's matmul primitive for a transposed operand (measured up to 1.8× faster than
+            // sgemm for [32 × 256]·[1024 × 256]ᵀ, 1.2× for [640 × 1536]·[384 × 1536]ᵀ; on a par
+            // with plain layouts) and whenever it can apply a bias or activation as it writes.
+            let fused = epilogue.fusable(columns: n)
+            if transA || transB || fused.bias != nil || fused.activation != nil {
+                let problem = MatmulProblem(m: m, n: n, k: k,
+                                            aRowStride: transA ? 1 : leadA, aColumnStride: transA ? leadA : 1,
+                                            bRowStride: transB ? 1 : leadB, bColumnStride: transB ? leadB : 1,
+                                            hasBias: fused.bias != nil, activation: fused.activation,
+                                            threads: DNNLMatmuls.currentThreads)
+                let biasPointer = fused.bias.map { UnsafeRawPointer($0.pointer(Float.self)) }
+                var ran = true
+                for index in 0..<a.count where ran {
+                    ran = DNNLMatmuls.shared.run(problem, a: pa + index * strideA, b: pb + index * strideB,
+                                                 bias: biasPointer, c: pc + index * m * n)
+                }
+                if ran { return epilogue.removing(fused) }
             }
-            if ran { return epilogue.removing(fused) }
+            for index in 0..<a.count {
+                sgemm(transA, transB, m, n, k, pa + index * strideA, leadA, pb + index * strideB, leadB, pc + index * m * n)
+            }
+            return epilogue
         }
-        for index in 0..<a.count {
-            sgemm(transA, transB, m, n, k, pa + index * strideA, leadA, pb + index * strideB, leadB, pc + index * m * n)
-        }
-        return epilogue
     }
 
     /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) with oneDNN's sgemm (`c` contiguous,

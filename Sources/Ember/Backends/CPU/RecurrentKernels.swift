@@ -5,7 +5,7 @@ import CEmberRuntime
 extension CPUBackend {
     func lstmCell(gates: Tensor, bias: Tensor?, cell: Tensor, into out: Tensor, activations: Tensor) {
         let rows = cell.shape[0], h = cell.shape[1]
-        for matrix in [gates, cell, out, activations] { requireRows(matrix, "lstmCell") }
+        requireRows("lstmCell", gates, cell, out, activations)
         let bias = bias?.contiguous()
         let minimum = max(1, Threading.minimumParallelElements / max(4 * h, 1))
         if gates.dtype == .float32 {
@@ -50,13 +50,9 @@ extension CPUBackend {
                      "lstmCellBackward: biasGradient must be contiguous with \(4 * h) elements")
         // Rows are split across threads only when there is no shared bias sum to add into.
         let minimum = biasGradient == nil ? max(1, Threading.minimumParallelElements / max(4 * h, 1)) : Int.max
-        var matrices = [grad, activations, cell, gatesGradient, cellGradient]
-        if let carried {
-            precondition(carried.hidden.strides[0] == carried.cell.strides[0],
-                         "lstmCellBackward: the carried gradients must share one row stride")
-            matrices += [carried.hidden, carried.cell]
-        }
-        for matrix in matrices { requireRows(matrix, "lstmCellBackward") }
+        requireRows("lstmCellBackward", grad, activations, cell, gatesGradient, cellGradient, carried?.hidden, carried?.cell)
+        precondition(carried.map { $0.hidden.strides[0] == $0.cell.strides[0] } ?? true,
+                     "lstmCellBackward: the carried gradients must share one row stride")
         let carriedStride = carried?.hidden.strides[0] ?? 0
         if grad.dtype == .float32 {
             let gp = grad.pointer(Float.self), ap = activations.pointer(Float.self), cp = cell.pointer(Float.self)
@@ -103,9 +99,11 @@ extension CPUBackend {
         }
     }
 
-    /// Stops unless `matrix` is 2-D with contiguous rows (any row stride).
-    private func requireRows(_ matrix: Tensor, _ caller: String) {
-        precondition(matrix.rank == 2 && (matrix.strides[1] == 1 || matrix.shape[1] <= 1),
-                     "\(caller): operands must be matrices with contiguous rows, got shape \(matrix.shape) strides \(matrix.strides)")
+    /// Stops unless every given matrix is 2-D with contiguous rows (any row stride).
+    private func requireRows(_ caller: String, _ matrices: Tensor?...) {
+        for case let matrix? in matrices {
+            precondition(matrix.rank == 2 && (matrix.strides[1] == 1 || matrix.shape[1] <= 1),
+                         "\(caller): operands must be matrices with contiguous rows, got shape \(matrix.shape) strides \(matrix.strides)")
+        }
     }
 }
